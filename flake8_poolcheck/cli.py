@@ -1,0 +1,229 @@
+"""The ``poolcheck`` command: check and fix files, print what remains."""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from flake8_poolcheck import __version__
+from flake8_poolcheck.config import find_pyproject, load_config
+from flake8_poolcheck.engine import Linter, SourceError
+from flake8_poolcheck.output import (
+    FileReport,
+    summary,
+    unified_diff,
+    write_concise,
+    write_json,
+)
+from flake8_poolcheck.rules import all_rules, rule_by_code
+from flake8_poolcheck.settings import Settings, SettingsError, build_settings
+
+#: Directories never worth walking into unless named on the command line.
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "__pycache__", ".tox", ".nox",
+    ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules", "site-packages", "build",
+    "dist", "*.egg-info",
+)  # fmt: skip
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="poolcheck", description="Find (and fix) misuse of multiprocessing.Pool."
+    )
+    parser.add_argument("paths", nargs="*", help="files or directories; '-' reads stdin")
+    parser.add_argument("--fix", action="store_true", help="apply safe fixes")
+    parser.add_argument("--unsafe-fixes", action="store_true", default=None)
+    parser.add_argument("--diff", action="store_true", help="print fixes as diffs, write nothing")
+    for option in ("select", "extend-select", "ignore", "extend-ignore"):
+        parser.add_argument(f"--{option}", metavar="CODES", help="comma-separated code prefixes")
+    parser.add_argument("--exclude", metavar="PATTERNS", help="replaces the default excludes")
+    parser.add_argument("--extend-exclude", metavar="PATTERNS")
+    parser.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply excludes to paths named on the command line too",
+    )
+    parser.add_argument("--stdin-filename", metavar="PATH", help="the name of the file on stdin")
+    parser.add_argument("--output-format", choices=("concise", "json"), default=None)
+    parser.add_argument("--exit-zero", action="store_true")
+    parser.add_argument("--disable-noqa", action="store_true")
+    parser.add_argument("--config", metavar="PATH", help="read settings from this pyproject.toml")
+    parser.add_argument("--isolated", action="store_true", help="ignore configuration files")
+    parser.add_argument("--explain", metavar="CODE", help="show a rule's documentation")
+    parser.add_argument("--list-rules", action="store_true")
+    parser.add_argument("--version", action="version", version=f"poolcheck {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.explain:
+        return _explain(args.explain)
+    if args.list_rules:
+        for rule in all_rules():
+            fix = "" if rule.fix_title is None else " (fixable)"
+            opt_in = " [opt-in]" if rule.opt_in else ""
+            print(f"{rule.code}  {rule.name}{fix}{opt_in}")
+        return EXIT_CLEAN
+    try:
+        values = _option_values(args)
+        settings = build_settings(values)
+    except SettingsError as error:
+        print(f"poolcheck: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    excludes = [*_list(values.get("exclude"), DEFAULT_EXCLUDE), *_list(values.get("extend-exclude"))]
+    output_format = str(values.get("output-format") or "concise")
+    linter = Linter(settings)
+    reports: list[FileReport] = []
+    for path in _files(args.paths or ["."], excludes, force_exclude=args.force_exclude):
+        reports.append(_run(linter, path, args))
+    return _finish(reports, args, settings, output_format)
+
+
+def _explain(code: str) -> int:
+    rule = rule_by_code(code)
+    if rule is None:
+        print(f"poolcheck: error: no rule {code!r}", file=sys.stderr)
+        return EXIT_ERROR
+    from flake8_poolcheck.docs import rule_page
+
+    print(rule_page(rule))
+    return EXIT_CLEAN
+
+
+def _option_values(args: argparse.Namespace) -> dict[str, object]:
+    """Config-file values overridden by the command line, keyed by config names."""
+    values: dict[str, object] = {}
+    if not args.isolated:
+        config = Path(args.config) if args.config else find_pyproject(Path.cwd())
+        if config is not None:
+            values.update(load_config(config))
+    for option in ("select", "extend-select", "ignore", "extend-ignore", "extend-exclude"):
+        given = getattr(args, option.replace("-", "_"))
+        if given is not None:
+            values[option] = _split(given)
+    if args.exclude is not None:
+        values["exclude"] = _split(args.exclude)
+    if args.unsafe_fixes is not None:
+        values["unsafe-fixes"] = args.unsafe_fixes
+    if args.output_format is not None:
+        values["output-format"] = args.output_format
+    return values
+
+
+def _split(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _list(value: object, default: Sequence[str] = ()) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else list(default)
+
+
+def _files(paths: Sequence[str], excludes: Sequence[str], *, force_exclude: bool) -> Iterator[str]:
+    for path in paths:
+        if path == "-":
+            yield path
+        elif os.path.isdir(path):
+            if force_exclude and _excluded(path, excludes):
+                continue
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not _excluded(os.path.join(root, d), excludes))
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    if name.endswith(PYTHON_SUFFIXES) and not _excluded(full, excludes):
+                        yield full
+        elif not (force_exclude and _excluded(path, excludes)):
+            yield path
+
+
+def _excluded(path: str, patterns: Sequence[str]) -> bool:
+    name = os.path.basename(os.path.normpath(path))
+    normalized = os.path.normpath(path).replace(os.sep, "/")
+    return any(
+        fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(normalized, pattern)
+        for pattern in patterns
+    )
+
+
+def _run(linter: Linter, path: str, args: argparse.Namespace) -> FileReport:
+    display = args.stdin_filename or "-" if path == "-" else path
+    report = FileReport(display)
+    try:
+        source = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as error:
+        report.error = f"cannot read: {error.strerror or error}"
+        return report
+    file_linter = linter.for_file(display)
+    respect_noqa = not args.disable_noqa
+    try:
+        if not (args.fix or args.diff):
+            report.diagnostics = file_linter.check(source, respect_noqa=respect_noqa)
+            return report
+        result = file_linter.fix(source, respect_noqa=respect_noqa)
+    except SourceError as error:
+        report.error = str(error)
+        return report
+    report.diagnostics = result.remaining
+    report.error = result.error
+    if result.source == source:
+        return report
+    report.fixed = sum(result.fixed.values())
+    if args.diff:
+        report.diff = unified_diff(display, source, result.source)
+    elif path == "-":
+        sys.stdout.buffer.write(result.source)
+    else:
+        try:
+            write_atomically(Path(path), result.source)
+        except OSError as error:
+            report.error = f"cannot write the fixes: {error.strerror or error}"
+            report.fixed = 0
+    return report
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` by ``data`` through a renamed temporary file, keeping its mode."""
+    mode = path.stat().st_mode
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _finish(
+    reports: list[FileReport], args: argparse.Namespace, settings: Settings, output_format: str
+) -> int:
+    # With --fix on stdin the fixed code owns stdout; everything else goes to stderr.
+    out = sys.stderr if args.fix and "-" in args.paths else sys.stdout
+    for report in reports:
+        if report.diff:
+            out.write(report.diff)
+    if output_format == "json":
+        write_json(reports, out)
+    else:
+        write_concise(reports, out, unsafe_fixes=settings.unsafe_fixes)
+        fixing = bool(args.fix or args.diff)
+        print(summary(reports, unsafe_fixes=settings.unsafe_fixes, fixing=fixing), file=out)
+    errors = [report for report in reports if report.error]
+    for report in errors:
+        print(f"poolcheck: error: {report.path}: {report.error}", file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    remaining = any(report.diagnostics for report in reports)
+    changed = args.diff and any(report.diff for report in reports)
+    if (remaining or changed) and not args.exit_zero:
+        return EXIT_FOUND
+    return EXIT_CLEAN

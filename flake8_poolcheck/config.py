@@ -1,0 +1,65 @@
+"""Finds and reads ``[tool.poolcheck]`` in the nearest ``pyproject.toml``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from flake8_poolcheck.settings import (
+    ALL_OPTIONS,
+    BOOL_OPTIONS,
+    LIST_OPTIONS,
+    STR_OPTIONS,
+    SettingsError,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on older Pythons only
+    import tomli as tomllib
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` that has ``[tool.poolcheck]``."""
+    directory = start.resolve()
+    if not directory.is_dir():
+        directory = directory.parent
+    for candidate in (directory, *directory.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file() and "poolcheck" in _read(path).get("tool", {}):
+            return path
+    return None
+
+
+def load_config(path: Path) -> dict[str, object]:
+    """The validated ``[tool.poolcheck]`` table of ``path`` (empty when it has none)."""
+    table = _read(path).get("tool", {}).get("poolcheck", {})
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path}: [tool.poolcheck] must be a table")
+    for key, value in table.items():
+        where = f"{path}: [tool.poolcheck] {key}"
+        if key not in ALL_OPTIONS:
+            raise SettingsError(f"{where}: unknown setting (known: {', '.join(ALL_OPTIONS)})")
+        if key in LIST_OPTIONS and not _is_list_of_str(value):
+            raise SettingsError(f"{where}: expected a list of strings")
+        if key in BOOL_OPTIONS and not isinstance(value, bool):
+            raise SettingsError(f"{where}: expected true or false")
+        if key in STR_OPTIONS and not isinstance(value, str):
+            raise SettingsError(f"{where}: expected a string")
+        if key == "per-file-ignores" and not (
+            isinstance(value, dict) and all(_is_list_of_str(codes) for codes in value.values())
+        ):
+            raise SettingsError(f"{where}: expected a table of glob = [codes]")
+    return dict(table)
+
+
+def _is_list_of_str(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _read(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SettingsError(f"{path}: cannot read: {error}") from error

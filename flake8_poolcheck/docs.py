@@ -1,0 +1,70 @@
+"""Rule documentation, generated from each rule's docstring."""
+
+from __future__ import annotations
+
+import inspect
+
+from flake8_poolcheck.model import FixAvailability
+from flake8_poolcheck.pools import PoolKind
+from flake8_poolcheck.rules import Rule
+
+#: The sections every rule docstring has, in this order.
+SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "References")
+
+_KIND_NAMES = {
+    PoolKind.PROCESS: "process pools",
+    PoolKind.THREAD: "thread pools",
+    PoolKind.DILL: "dill pools (`multiprocess`)",
+}
+
+
+def sections(rule: type[Rule]) -> dict[str, str]:
+    """The docstring of ``rule`` split at its ``## `` headings."""
+    found: dict[str, str] = {}
+    heading = None
+    lines: list[str] = []
+    for line in inspect.cleandoc(rule.__doc__ or "").splitlines():
+        if line.startswith("## "):
+            if heading is not None:
+                found[heading] = "\n".join(lines).strip()
+            heading, lines = line[3:].strip(), []
+        else:
+            lines.append(line)
+    if heading is not None:
+        found[heading] = "\n".join(lines).strip()
+    return found
+
+
+def code_blocks(text: str) -> list[str]:
+    """The contents of the fenced ```python blocks in ``text``."""
+    blocks, current = [], None
+    for line in text.splitlines():
+        if current is None and line.strip() == "```python":
+            current = []
+        elif current is not None and line.strip() == "```":
+            blocks.append("\n".join(current) + "\n")
+            current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+def rule_page(rule: type[Rule]) -> str:
+    """The Markdown page of one rule: a header, then the docstring's sections."""
+    if rule.fix_availability is FixAvailability.NEVER:
+        fix = "No fix."
+    else:
+        fix = f"Fix {rule.fix_availability.value} available: {rule.fix_title}."
+    kinds = ", ".join(_KIND_NAMES[kind] for kind in PoolKind if kind in rule.kinds)
+    header = [
+        f"# {rule.code} {rule.name}",
+        "",
+        f"Applies to: {kinds}.",
+        fix,
+    ]
+    if rule.opt_in:
+        header.append(f"Opt-in: off unless selected (`--select {rule.code}`).")
+    body = []
+    for title, text in sections(rule).items():
+        body += ["", f"## {title}", "", text]
+    return "\n".join(header + body) + "\n"

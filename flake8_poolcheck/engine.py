@@ -1,0 +1,332 @@
+"""The engine: pre-filter, one parse, one walk for all rules, positions, and the fix loop.
+
+``Linter.check`` answers "what is wrong with this text"; ``Linter.fix`` applies the
+fixes, checks the result still compiles, re-lints and repeats until nothing
+changes. Rules never touch the tree; fixes are applied here, after detection, so
+every reported position refers to the text the user sees.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from flake8_poolcheck.model import Applicability, Diagnostic, Fix, Replacement
+from flake8_poolcheck.noqa import NoqaMap
+from flake8_poolcheck.pools import POOL_MODULE_ROOTS, factory_table, methods_for
+from flake8_poolcheck.rules import Report, Rule, all_rules
+from flake8_poolcheck.rules.pck000_unparsable_file import UnparsableFile
+from flake8_poolcheck.semantic import SemanticModel
+from flake8_poolcheck.settings import Settings
+
+Source = Union[str, bytes]
+_Handler = Callable[[Any], None]
+
+#: How often the fix loop re-lints and re-fixes before it stops.
+MAX_FIX_PASSES = 10
+
+
+class SourceError(Exception):
+    """A file's bytes cannot be read as Python source (bad encoding, undecodable bytes)."""
+
+
+class Linter:
+    """The rules that ``settings`` enable, ready to check any number of files."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rules = tuple(
+            rule for rule in all_rules() if settings.is_enabled(rule.code, opt_in=rule.opt_in)
+        )
+        self._walked_rules = tuple(rule for rule in self.rules if rule is not UnparsableFile)
+        self._factories = factory_table(settings.pool_factories, settings.thread_pool_factories)
+        self._methods = methods_for(settings.target_version)
+        roots = {*POOL_MODULE_ROOTS, *(name.split(".")[0] for name in self._factories)}
+        pattern = "|".join(sorted(re.escape(root) for root in roots))
+        self._may_use_pools = re.compile(pattern)
+        self._may_use_pools_bytes = re.compile(pattern.encode())
+
+    def for_file(self, path: str) -> Linter:
+        """This linter, or one with the per-file ignores that match ``path``."""
+        settings = self.settings.for_file(path)
+        return self if settings is self.settings else Linter(settings)
+
+    def check(self, source: Source, *, respect_noqa: bool = True) -> list[Diagnostic]:
+        """The diagnostics for one file's text (noqa applied unless told otherwise)."""
+        return self._lint(source, respect_noqa=respect_noqa)[1]
+
+    def fix(self, source: bytes, *, respect_noqa: bool = True) -> FixResult:
+        """Apply every fix the settings allow, until the text stops changing."""
+        fixed: Counter[str] = Counter()
+        module, diagnostics = self._lint(source, respect_noqa=respect_noqa)
+        for _ in range(MAX_FIX_PASSES):
+            chosen = self._fixes_to_apply(module, diagnostics)
+            if module is None or not chosen:
+                break
+            new_source = _apply(module, [fix for _, fix in chosen]).bytes
+            if not _compiles(new_source) and _compiles(source):
+                error = "the fixed text would not compile; the file was left as it was"
+                return FixResult(source, diagnostics, fixed, error)
+            source = new_source
+            fixed.update(diagnostic.code for diagnostic, _ in chosen)
+            module, diagnostics = self._lint(source, respect_noqa=respect_noqa)
+        return FixResult(source, diagnostics, fixed, None)
+
+    def _fixes_to_apply(
+        self, module: cst.Module | None, diagnostics: list[Diagnostic]
+    ) -> list[tuple[Diagnostic, Fix]]:
+        """The applicable fixes, first come first served, none overlapping another."""
+        if module is None:
+            return []
+        allowed = {Applicability.SAFE}
+        if self.settings.unsafe_fixes:
+            allowed.add(Applicability.UNSAFE)
+        candidates = [
+            (diagnostic, diagnostic.fix)
+            for diagnostic in diagnostics
+            if diagnostic.fix is not None
+            and diagnostic.fix.applicability in allowed
+            and self.settings.is_fixable(diagnostic.code)
+        ]
+        if not candidates:
+            return []
+        chosen: list[tuple[Diagnostic, Fix]] = []
+        taken: list[CodeRange] = []
+        positions = _positions(module)
+        for diagnostic, fix in candidates:
+            ranges = [positions[node] for node, _ in fix.edits]
+            if any(_overlaps(a, b) for a in ranges for b in taken):
+                continue
+            chosen.append((diagnostic, fix))
+            taken.extend(ranges)
+        return chosen
+
+    def _lint(
+        self, source: Source, *, respect_noqa: bool
+    ) -> tuple[cst.Module | None, list[Diagnostic]]:
+        if not self._mentions_pools(source):
+            return None, []
+        try:
+            module = cst.parse_module(source)
+        except cst.ParserSyntaxError as error:
+            return None, self._unparsable(
+                f"{error.message} (line {error.editor_line}, column {error.editor_column})"
+            )
+        except RecursionError:
+            return None, self._unparsable("the code is nested too deeply to parse")
+        except (UnicodeDecodeError, LookupError) as error:
+            raise SourceError(f"cannot decode: {error}") from error
+        try:
+            reports = self._walk(module)
+        except RecursionError:
+            return None, self._unparsable("the code is nested too deeply to analyse")
+        diagnostics = _diagnostics(module, reports)
+        if respect_noqa and diagnostics:
+            noqa = NoqaMap(module.code)
+            diagnostics = [d for d in diagnostics if not noqa.suppresses(d.line, d.code)]
+        return module, diagnostics
+
+    def _mentions_pools(self, source: Source) -> bool:
+        if isinstance(source, bytes):
+            return self._may_use_pools_bytes.search(source) is not None
+        return self._may_use_pools.search(source) is not None
+
+    def _unparsable(self, reason: str) -> list[Diagnostic]:
+        if UnparsableFile not in self.rules:
+            return []
+        message = UnparsableFile.message.format(reason=reason)
+        return [Diagnostic(UnparsableFile.code, UnparsableFile.name, message, 1, 1, 1, 1)]
+
+    def _walk(self, module: cst.Module) -> list[Report]:
+        ancestors: list[cst.CSTNode] = []
+        reports: list[Report] = []
+        model = SemanticModel(self._factories, self._methods, ancestors)
+        rules = [rule(model, reports.append) for rule in self._walked_rules]
+        # The model sees each node first on the way down and last on the way up.
+        visitors = _handlers([model, *rules], "visit_")
+        leavers = _handlers([*rules, model], "leave_")
+        _Walker(visitors, leavers, ancestors).walk(module)
+        return reports
+
+
+@dataclass(frozen=True)
+class FixResult:
+    source: bytes
+    remaining: list[Diagnostic]
+    fixed: Counter[str]
+    error: str | None
+
+
+def _handlers(objects: Sequence[object], prefix: str) -> dict[type[cst.CSTNode], list[_Handler]]:
+    table: dict[type[cst.CSTNode], list[_Handler]] = {}
+    for obj in objects:
+        for attribute in dir(type(obj)):
+            if attribute.startswith(prefix):
+                node_type = getattr(cst, attribute[len(prefix) :], None)
+                if not (isinstance(node_type, type) and issubclass(node_type, cst.CSTNode)):
+                    raise TypeError(f"{type(obj).__name__}.{attribute} names no LibCST node")
+                table.setdefault(node_type, []).append(getattr(obj, attribute))
+    return table
+
+
+#: Fields that hold only punctuation and whitespace: the walk skips them.
+_SKIPPED_FIELDS = frozenset(
+    {
+        "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators",
+        "header", "footer", "newline", "trailing_whitespace", "dot", "lbracket", "rbracket",
+        "lbrace", "rbrace", "equal", "colon", "first_colon", "second_colon", "asynchronous",
+        "leading_whitespace", "relative", "posonly_ind", "trailing_comma", "star",
+        "whitespace_before_colon", "operator",
+    }
+)  # fmt: skip
+
+#: Node types whose fields are declared in another order than they appear in the source.
+_SOURCE_ORDER = {
+    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.Arg: ("keyword", "value"),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.Parameters: ("posonly_params", "params", "star_arg", "kwonly_params", "star_kwarg"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+    cst.AnnAssign: ("target", "annotation", "value"),
+    cst.With: ("items", "body"),
+}
+
+
+class _Walker:
+    """A depth-first walk in source order that reads children without rebuilding nodes.
+
+    LibCST's own visitor rebuilds every node on the way (about the cost of the parse);
+    reading the dataclass fields directly costs a small fraction of it.
+    """
+
+    _fields: dict[type, tuple[str, ...]] = {}
+
+    def __init__(
+        self,
+        visitors: dict[type[cst.CSTNode], list[_Handler]],
+        leavers: dict[type[cst.CSTNode], list[_Handler]],
+        ancestors: list[cst.CSTNode],
+    ) -> None:
+        self._visitors = visitors
+        self._leavers = leavers
+        self._ancestors = ancestors
+
+    def walk(self, node: cst.CSTNode) -> None:
+        node_type = type(node)
+        self._ancestors.append(node)
+        for handler in self._visitors.get(node_type, ()):
+            handler(node)
+        for name in self._fields.get(node_type) or self._learn(node_type):
+            child = getattr(node, name)
+            if isinstance(child, cst.CSTNode):
+                self.walk(child)
+            elif isinstance(child, (tuple, list)):
+                for item in child:
+                    if isinstance(item, cst.CSTNode):
+                        self.walk(item)
+        for handler in self._leavers.get(node_type, ()):
+            handler(node)
+        self._ancestors.pop()
+
+    @classmethod
+    def _learn(cls, node_type: type) -> tuple[str, ...]:
+        names = _SOURCE_ORDER.get(node_type) or tuple(
+            f.name
+            for f in dataclasses.fields(node_type)
+            if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+        )
+        cls._fields[node_type] = names
+        return names
+
+
+def _positions(module: cst.Module) -> Any:
+    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+
+def _diagnostics(module: cst.Module, reports: list[Report]) -> list[Diagnostic]:
+    if not reports:
+        return []
+    positions = _positions(module)
+    seen: set[tuple[str, int]] = set()
+    diagnostics = []
+    for report in reports:
+        key = (report.rule.code, id(report.node))
+        if key in seen:
+            continue
+        seen.add(key)
+        where: CodeRange = positions[report.node]
+        fix = _with_comment_safety(module, report.fix)
+        diagnostics.append(
+            Diagnostic(
+                report.rule.code,
+                report.rule.name,
+                report.message,
+                where.start.line,
+                where.start.column + 1,
+                where.end.line,
+                where.end.column + 1,
+                fix,
+            )
+        )
+    diagnostics.sort(key=lambda d: (d.line, d.column, d.code))
+    return diagnostics
+
+
+def _with_comment_safety(module: cst.Module, fix: Fix | None) -> Fix | None:
+    """A fix that would drop a comment is at best unsafe."""
+    if fix is None or fix.applicability is not Applicability.SAFE:
+        return fix
+    for original, replacement in fix.edits:
+        kept = _comments(replacement)
+        if any(kept[text] < count for text, count in _comments(original).items()):
+            return dataclasses.replace(fix, applicability=Applicability.UNSAFE)
+    return fix
+
+
+def _comments(node: Replacement) -> Counter[str]:
+    nodes = node.nodes if isinstance(node, cst.FlattenSentinel) else [node]
+    found: Counter[str] = Counter()
+
+    class Collector(cst.CSTVisitor):
+        def visit_Comment(self, comment: cst.Comment) -> None:
+            found[comment.value] += 1
+
+    for item in nodes:
+        item.visit(Collector())
+    return found
+
+
+def _overlaps(a: CodeRange, b: CodeRange) -> bool:
+    return (a.start.line, a.start.column) < (b.end.line, b.end.column) and (
+        b.start.line,
+        b.start.column,
+    ) < (a.end.line, a.end.column)
+
+
+def _apply(module: cst.Module, fixes: list[Fix]) -> cst.Module:
+    replacements = {id(node): new for fix in fixes for node, new in fix.edits}
+
+    class Replacer(cst.CSTTransformer):
+        def on_leave(self, original: Any, updated: Any) -> Any:
+            return replacements.get(id(original), updated)
+
+    result = module.visit(Replacer())
+    assert isinstance(result, cst.Module)
+    return result
+
+
+def _compiles(source: bytes) -> bool:
+    try:
+        compile(source, "<fixed>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True

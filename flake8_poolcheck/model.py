@@ -1,0 +1,55 @@
+"""The data every front end shares: diagnostics and the fixes they carry."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Union
+
+import libcst as cst
+
+#: What a fix puts in place of a node: one node, or several statements for one.
+Replacement = Union[cst.CSTNode, cst.FlattenSentinel[cst.CSTNode]]
+
+
+class Applicability(enum.Enum):
+    """How far a fix may be trusted (ruff's three levels)."""
+
+    SAFE = "safe"  # keeps the behaviour of every execution that worked
+    UNSAFE = "unsafe"  # may change a working execution: only with --unsafe-fixes
+    DISPLAY_ONLY = "display-only"  # shown as a suggestion, never applied
+
+
+class FixAvailability(enum.Enum):
+    """Whether a rule's diagnostics come with a fix."""
+
+    ALWAYS = "always"
+    SOMETIMES = "sometimes"
+    NEVER = "never"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A fix as data: nodes of the parsed module and what replaces each."""
+
+    title: str
+    applicability: Applicability
+    edits: tuple[tuple[cst.CSTNode, Replacement], ...]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding, positioned in the text the user sees (1-based rows and columns)."""
+
+    code: str
+    name: str
+    message: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    fix: Fix | None = None
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None and self.fix.applicability is not Applicability.DISPLAY_ONLY

@@ -1,0 +1,203 @@
+"""What a pool is: factories, kinds, start methods and the task-method table.
+
+Everything here is a fact about ``multiprocessing`` and its look-alikes, written
+down once; ``semantic.py`` uses it to decide what an expression in a module is,
+and the rules read it instead of re-encoding it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import libcst as cst
+
+
+class PoolKind(enum.Enum):
+    """How a pool moves work to its workers, which decides what must pickle."""
+
+    PROCESS = "process"  # multiprocessing, torch, billiard: pickles tasks and results
+    THREAD = "thread"  # ThreadPool, multiprocessing.dummy: pickles nothing
+    DILL = "dill"  # the `multiprocess` package: pickles with dill (lambdas, closures)
+
+
+PROCESS_KINDS = frozenset({PoolKind.PROCESS})
+ALL_KINDS = frozenset(PoolKind)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A pool as the checker knows it.
+
+    ``created_by`` is the factory call that makes it, or None for a pool that is
+    only known by its annotation (a parameter). ``start_method`` is set when the
+    code names it (``get_context("spawn")``, ``context=``); None means the
+    platform default.
+    """
+
+    kind: PoolKind
+    start_method: str | None = None
+    created_by: cst.Call | None = None
+
+
+#: Callables that return a pool, by qualified name.
+FACTORIES: Mapping[str, PoolKind] = {
+    "multiprocessing.Pool": PoolKind.PROCESS,
+    "multiprocessing.pool.Pool": PoolKind.PROCESS,
+    "multiprocessing.pool.ThreadPool": PoolKind.THREAD,
+    "multiprocessing.dummy.Pool": PoolKind.THREAD,
+    "torch.multiprocessing.Pool": PoolKind.PROCESS,
+    "torch.multiprocessing.pool.Pool": PoolKind.PROCESS,
+    "billiard.Pool": PoolKind.PROCESS,
+    "billiard.pool.Pool": PoolKind.PROCESS,
+    "multiprocess.Pool": PoolKind.DILL,
+    "multiprocess.pool.Pool": PoolKind.DILL,
+    "multiprocess.pool.ThreadPool": PoolKind.THREAD,
+    "multiprocess.dummy.Pool": PoolKind.THREAD,
+}
+
+#: Packages that offer ``get_context()`` and ``set_start_method()``, with the kind
+#: of pool their contexts make.
+CONTEXT_PACKAGES: Mapping[str, PoolKind] = {
+    "multiprocessing": PoolKind.PROCESS,
+    "torch.multiprocessing": PoolKind.PROCESS,
+    "billiard": PoolKind.PROCESS,
+    "multiprocess": PoolKind.DILL,
+}
+
+#: Context classes whose instances fix the start method.
+CONTEXT_CLASSES: Mapping[str, str] = {
+    f"{package}.context.{cls}": method
+    for package in CONTEXT_PACKAGES
+    for cls, method in (
+        ("ForkContext", "fork"),
+        ("SpawnContext", "spawn"),
+        ("ForkServerContext", "forkserver"),
+    )
+}
+
+#: The words that must appear in a file for any pool to be found in it.
+POOL_MODULE_ROOTS = ("multiprocess", "billiard")
+
+
+def factory_table(
+    pool_factories: Iterable[str] = (), thread_pool_factories: Iterable[str] = ()
+) -> dict[str, PoolKind]:
+    """The factory table widened by the factories a project declares."""
+    table = dict(FACTORIES)
+    table.update(dict.fromkeys(pool_factories, PoolKind.PROCESS))
+    table.update(dict.fromkeys(thread_pool_factories, PoolKind.THREAD))
+    return table
+
+
+class Returns(enum.Enum):
+    """What a task method hands back, which decides where a task's error surfaces."""
+
+    VALUE = "the call"
+    ASYNC_RESULT = "`.get()`"
+    ITERATOR = "the first `next()`"
+
+
+@dataclass(frozen=True)
+class Method:
+    """One of the eight task methods of ``multiprocessing.pool.Pool``."""
+
+    name: str
+    params: tuple[str, ...]  # in positional order, as inspect.signature shows them
+    returns: Returns
+    ordered: bool  # results come back in input order
+    star: bool  # each item is unpacked into the task's arguments
+
+    @property
+    def blocking(self) -> bool:
+        return self.returns is Returns.VALUE
+
+    @property
+    def lazy(self) -> bool:
+        """True for imap/imap_unordered: the input is not turned into a list first."""
+        return self.returns is Returns.ITERATOR
+
+    @property
+    def takes_callbacks(self) -> bool:
+        return "callback" in self.params
+
+    @property
+    def takes_chunksize(self) -> bool:
+        return "chunksize" in self.params
+
+
+def _method(name: str, params: str, returns: Returns, *, ordered: bool = True) -> Method:
+    return Method(name, tuple(params.split()), returns, ordered, name.startswith("starmap"))
+
+
+_APPLY = "func args kwds"
+_MAP = "func iterable chunksize"
+_CALLBACKS = "callback error_callback"
+
+_BASE_METHODS = (
+    _method("apply", _APPLY, Returns.VALUE),
+    _method("apply_async", f"{_APPLY} {_CALLBACKS}", Returns.ASYNC_RESULT),
+    _method("map", _MAP, Returns.VALUE),
+    _method("map_async", f"{_MAP} {_CALLBACKS}", Returns.ASYNC_RESULT),
+    _method("imap", _MAP, Returns.ITERATOR),
+    _method("imap_unordered", _MAP, Returns.ITERATOR, ordered=False),
+    _method("starmap", _MAP, Returns.VALUE),
+    _method("starmap_async", f"{_MAP} {_CALLBACKS}", Returns.ASYNC_RESULT),
+)
+
+#: Parameters added by later Pythons: (version, method, parameter).
+#: ``buffersize`` for imap/imap_unordered is new in 3.16 (CPython gh-64192).
+_ADDED_PARAMS = (
+    ((3, 16), "imap", "buffersize"),
+    ((3, 16), "imap_unordered", "buffersize"),
+)
+
+#: The oldest Python the checker targets when the project does not say.
+DEFAULT_TARGET_VERSION = (3, 9)
+
+
+def methods_for(version: tuple[int, int] = DEFAULT_TARGET_VERSION) -> dict[str, Method]:
+    """The task methods with the signatures they have on Python ``version``."""
+    methods = {method.name: method for method in _BASE_METHODS}
+    for added_in, name, param in _ADDED_PARAMS:
+        if version >= added_in:
+            old = methods[name]
+            methods[name] = Method(name, (*old.params, param), old.returns, old.ordered, old.star)
+    return methods
+
+
+#: The blocking method that each asynchronous one is equivalent to, ``x_async(...).get()``.
+BLOCKING_FORM = {"apply_async": "apply", "map_async": "map", "starmap_async": "starmap"}
+
+
+@dataclass(frozen=True)
+class PoolCall:
+    """A call of a task method on an expression known to be a pool."""
+
+    call: cst.Call
+    pool: Pool
+    method: Method
+
+    @property
+    def has_unpacking(self) -> bool:
+        """``*args``/``**kwargs`` in the call: arguments cannot be matched to parameters."""
+        return any(arg.star for arg in self.call.args)
+
+    def argument(self, param: str) -> cst.Arg | None:
+        """The argument given for ``param``, by keyword or by position."""
+        for arg in self.call.args:
+            if arg.keyword is not None and arg.keyword.value == param:
+                return arg
+        if param not in self.method.params:
+            return None
+        index = self.method.params.index(param)
+        positional = [arg for arg in self.call.args if arg.keyword is None and not arg.star]
+        return positional[index] if index < len(positional) else None
+
+    def given(self, param: str) -> bool:
+        """True when ``param`` is passed with a value other than a literal None."""
+        arg = self.argument(param)
+        return arg is not None and not (
+            isinstance(arg.value, cst.Name) and arg.value.value == "None"
+        )

@@ -1,0 +1,46 @@
+"""PCK000 unparsable-file."""
+
+from __future__ import annotations
+
+from flake8_poolcheck.pools import ALL_KINDS
+from flake8_poolcheck.rules import Rule
+
+
+class UnparsableFile(Rule):
+    """## What it does
+    Reports a file that mentions a pool module but that LibCST cannot parse, once,
+    at line 1, with the parser's message.
+
+    ## Why is this bad?
+    A file that does not parse cannot be checked, so every other rule is silent
+    on it. The checker says so instead of crashing or passing the file quietly.
+    (Files that never mention `multiprocessing` or another pool package are not
+    parsed at all; flake8 reports their syntax errors as E999.)
+
+    ## Example
+    ```python
+    import multiprocessing
+
+    def broken(:
+        pass
+    ```
+
+    ## Use instead
+    ```python
+    import multiprocessing
+
+    def fixed():
+        pass
+    ```
+
+    ## Fix safety
+    There is no fix: the syntax error must be corrected by hand.
+
+    ## References
+    - [LibCST: parsing](https://libcst.readthedocs.io/en/latest/parser.html)
+    """
+
+    code = "PCK000"
+    name = "unparsable-file"
+    message = "File could not be parsed, so it was not checked: {reason}"
+    kinds = ALL_KINDS

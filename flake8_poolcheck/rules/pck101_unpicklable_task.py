@@ -1,0 +1,117 @@
+"""PCK101 unpicklable-task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+
+from flake8_poolcheck.pools import PROCESS_KINDS, PoolKind
+from flake8_poolcheck.rules import Report, Rule
+from flake8_poolcheck.semantic import Factory, SemanticModel, unpicklable_callable
+
+
+class UnpicklableTask(Rule):
+    """## What it does
+    Flags a lambda, a function nested in another function, or a `functools.partial`
+    of either, passed as the task of a process pool's task method, or as the
+    `initializer=` of a process pool that is not explicitly a fork context.
+
+    ## Why is this bad?
+    A process pool pickles every task to send it to a worker, and pickle stores a
+    function by its importable name. A lambda has none (`PicklingError`) and a
+    nested function is local to its caller (`AttributeError: Can't pickle local
+    object`). The error is raised where the result is read: at the call for
+    `apply`, `map` and `starmap`, at `.get()` for the `*_async` methods, at the
+    first `next()` for `imap` and `imap_unordered`. Under fork an unpicklable
+    `initializer=` works, but under spawn and forkserver (the default on macOS and
+    Windows, and on Linux from Python 3.14) creating the pool fails.
+
+    Thread pools (`ThreadPool`, `multiprocessing.dummy`) pickle nothing, and pools
+    from the `multiprocess` package pickle with dill: neither is flagged.
+    Callbacks run in the parent and are never pickled.
+
+    ## Example
+    ```python
+    from multiprocessing import Pool
+
+    def main():
+        with Pool() as pool:
+            return pool.map(lambda x: x * 2, range(10))
+    ```
+
+    ## Use instead
+    ```python
+    from multiprocessing import Pool
+
+    def double(x):
+        return x * 2
+
+    def main():
+        with Pool() as pool:
+            return pool.map(double, range(10))
+    ```
+
+    ## Fix safety
+    There is no fix yet: moving a function to module level can change what it
+    closes over, so the move is left to the author.
+
+    ## References
+    - [Python docs: multiprocessing programming guidelines (picklability)](https://docs.python.org/3/library/multiprocessing.html#programming-guidelines)
+    - [Python docs: what can be pickled](https://docs.python.org/3/library/pickle.html#what-can-be-pickled-and-unpickled)
+    """
+
+    code = "PCK101"
+    name = "unpicklable-task"
+    message = "`{where}` is given {what}, which a process pool cannot pickle: {consequence}"
+    kinds = PROCESS_KINDS
+
+    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
+        super().__init__(model, sink)
+        self._initializers: list[tuple[cst.Arg, str, str, str | None]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        pool_call = self.model.pool_call(node)
+        if pool_call is not None:
+            if pool_call.pool.kind not in self.kinds:
+                return
+            task = pool_call.argument("func")
+            found = task and unpicklable_callable(self.model.value_of(task.value))
+            if task is not None and found:
+                what, error = found
+                surfaces = pool_call.method.returns.value
+                self.report(
+                    task,
+                    what=what,
+                    where=f"{pool_call.method.name}()",
+                    consequence=f"{error} at {surfaces}; define the task with `def` at module level",
+                )
+            return
+        factory = self.model.value_of(node.func)
+        if isinstance(factory, Factory) and factory.kind is PoolKind.PROCESS:
+            self._check_initializer(node)
+
+    def _check_initializer(self, node: cst.Call) -> None:
+        positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
+        keyword = [arg for arg in node.args if arg.keyword and arg.keyword.value == "initializer"]
+        arg = keyword[0] if keyword else (positional[1] if len(positional) > 1 else None)
+        if arg is None:
+            return
+        found = unpicklable_callable(self.model.value_of(arg.value))
+        pool = self.model.pool_of(node)
+        if found and pool is not None:
+            self._initializers.append((arg, *found, pool.start_method))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        # set_start_method("fork") may come after the pool in the source: decide at the end.
+        for arg, what, error, start_method in self._initializers:
+            if (start_method or self.model.default_start_method) == "fork":
+                continue
+            self.report(
+                arg,
+                what=what,
+                where="Pool(initializer=...)",
+                consequence=f"{error} at `Pool()` under the spawn and forkserver start methods "
+                "(the default on macOS, Windows, and Linux from Python 3.14); "
+                "define it with `def` at module level",
+            )

@@ -1,0 +1,126 @@
+"""PCK401 pool-without-main-guard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+
+from flake8_poolcheck.pools import PROCESS_KINDS, Pool
+from flake8_poolcheck.rules import Report, Rule
+from flake8_poolcheck.semantic import Function, FunctionPlace, PoolValue, SemanticModel
+
+
+class PoolWithoutMainGuard(Rule):
+    """## What it does
+    Flags a process pool created by code that runs when the module is imported:
+    at module level, or in a module function called from module level, outside
+    `if __name__ == "__main__":`. A pool from an explicit fork context
+    (`get_context("fork")`, or `set_start_method("fork")` in the module) is not
+    flagged.
+
+    ## Why is this bad?
+    Under the spawn and forkserver start methods (the default on macOS and
+    Windows, and on Linux from Python 3.14) every worker starts by importing the
+    main module. An unguarded module creates a pool again while the worker is
+    still starting, so the worker dies with `RuntimeError: An attempt has been
+    made to start a new process before the current process has finished its
+    bootstrapping phase` printed on its stderr. The parent never sees that error:
+    it replaces the dead workers forever, and the call that waits for the tasks
+    hangs. Under fork the same code happens to work.
+
+    ## Example
+    ```python
+    from multiprocessing import Pool
+
+    def square(x):
+        return x * x
+
+    with Pool() as pool:
+        print(pool.map(square, range(10)))
+    ```
+
+    ## Use instead
+    ```python
+    from multiprocessing import Pool
+
+    def square(x):
+        return x * x
+
+    if __name__ == "__main__":
+        with Pool() as pool:
+            print(pool.map(square, range(10)))
+    ```
+
+    ## Fix safety
+    There is no fix: which statements belong under the guard is the author's call.
+
+    ## References
+    - [Python docs: safe importing of the main module](https://docs.python.org/3/library/multiprocessing.html#the-spawn-and-forkserver-start-methods)
+    - [Python docs: contexts and start methods](https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods)
+    """
+
+    code = "PCK401"
+    name = "pool-without-main-guard"
+    message = (
+        '{what} when the module is run or imported, outside `if __name__ == "__main__":`: '
+        "under the spawn and forkserver start methods (the default on macOS, Windows, and "
+        "Linux from Python 3.14) every worker re-imports the module and dies while starting, "
+        "and the pool hangs; move it under the guard"
+    )
+    kinds = PROCESS_KINDS
+
+    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
+        super().__init__(model, sink)
+        self._created_at_import: list[Pool] = []
+        self._creators: dict[str, list[Pool]] = {}  # module function -> pools it creates
+        self._callees: dict[str, set[str]] = {}  # module function -> module functions it calls
+        self._called_at_import: list[tuple[cst.Call, str]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        value = self.model.value_of(node)
+        runs_at_import = self.model.at_import_time and not self.model.in_main_guard
+        caller = self.model.module_function
+        if isinstance(value, PoolValue) and value.pool.kind in self.kinds:
+            if runs_at_import:
+                self._created_at_import.append(value.pool)
+            elif caller is not None and self.model.enclosing_function is caller:
+                self._creators.setdefault(caller.name.value, []).append(value.pool)
+            return
+        callee = self.model.value_of(node.func)
+        if not (isinstance(callee, Function) and callee.place is FunctionPlace.MODULE):
+            return
+        if runs_at_import:
+            self._called_at_import.append((node, callee.node.name.value))
+        elif caller is not None:
+            self._callees.setdefault(caller.name.value, set()).add(callee.node.name.value)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        for pool in self._created_at_import:
+            if self._may_spawn(pool):
+                assert pool.created_by is not None
+                self.report(pool.created_by, what="A process pool is created")
+        creators = {
+            name
+            for name, pools in self._creators.items()
+            if any(self._may_spawn(pool) for pool in pools)
+        }
+        creators = self._callers_of(creators)
+        for call, name in self._called_at_import:
+            if name in creators:
+                self.report(call, what=f"`{name}()` creates a process pool and is called")
+
+    def _may_spawn(self, pool: Pool) -> bool:
+        return self.model.start_method(pool) != "fork"
+
+    def _callers_of(self, creators: set[str]) -> set[str]:
+        """The functions that create a pool themselves or through the functions they call."""
+        found = set(creators)
+        changed = True
+        while changed:
+            changed = False
+            for caller, callees in self._callees.items():
+                if caller not in found and callees & found:
+                    found.add(caller)
+                    changed = True
+        return found
