@@ -81,6 +81,7 @@ class Function(Value):
 @dataclass(frozen=True)
 class LambdaFunction(Value):
     node: cst.Lambda
+    in_function: bool  # written inside a def or lambda: pickle calls it a local object
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ class SemanticModel:
                 self._call_values[key] = self._call_value(expr)
             return self._call_values[key]
         if isinstance(expr, cst.Lambda):
-            return LambdaFunction(expr)
+            return LambdaFunction(expr, in_function=not self.at_import_time)
         return UNKNOWN
 
     def pool_of(self, expr: cst.BaseExpression) -> Pool | None:
@@ -602,7 +603,7 @@ def unpicklable_callable(value: Value) -> tuple[str, str] | None:
     the checker does not know what it is.
     """
     if isinstance(value, LambdaFunction):
-        return "a lambda", "PicklingError"
+        return "a lambda", "AttributeError" if value.in_function else "PicklingError"
     if isinstance(value, Function) and value.place is FunctionPlace.NESTED:
         return f"the nested function `{value.node.name.value}`", "AttributeError"
     if isinstance(value, Partial):

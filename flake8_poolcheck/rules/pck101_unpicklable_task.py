@@ -19,9 +19,10 @@ class UnpicklableTask(Rule):
 
     ## Why is this bad?
     A process pool pickles every task to send it to a worker, and pickle stores a
-    function by its importable name. A lambda has none (`PicklingError`) and a
-    nested function is local to its caller (`AttributeError: Can't pickle local
-    object`). The error is raised where the result is read: at the call for
+    function by its importable name. A lambda has no such name (`PicklingError`),
+    and neither has a function or lambda written inside another function
+    (`AttributeError: Can't pickle local object`). The error is raised where the
+    result is read: at the call for
     `apply`, `map` and `starmap`, at `.get()` for the `*_async` methods, at the
     first `next()` for `imap` and `imap_unordered`. Under fork an unpicklable
     `initializer=` works, but under spawn and forkserver (the default on macOS and

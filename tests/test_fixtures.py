@@ -1,0 +1,117 @@
+"""Each fixture's ``# error:`` annotations against what the checker reports, in four variants."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from support import (
+    FIXTURES,
+    ROOT,
+    Expected,
+    everything_linter,
+    expectations,
+    fixture_paths,
+    noqa_variant,
+)
+
+from flake8_poolcheck.model import Diagnostic
+from flake8_poolcheck.settings import Settings
+
+PATHS = fixture_paths()
+IDS = [path.stem for path in PATHS]
+#: flake8 reports a file Python cannot compile as E999 and runs no plugin on it.
+NOT_FOR_FLAKE8 = {"PCK000_unparsable_file"}
+
+
+def compare(expected: list[Expected], found: list[Diagnostic]) -> list[str]:
+    """Every missing and every unexpected diagnostic, one line each."""
+    problems = []
+    unmatched = list(found)
+    for mark in expected:
+        match = next(
+            (
+                d
+                for d in unmatched
+                if d.line == mark.line
+                and d.code == mark.code
+                and (mark.column is None or d.column == mark.column)
+                and (mark.text is None or mark.text in d.message)
+            ),
+            None,
+        )
+        if match is None:
+            near = [f"{d.code}@{d.column}: {d.message}" for d in found if d.line == mark.line]
+            problems.append(f"line {mark.line}: missing {mark.code} {mark.text or ''} (got {near})")
+        else:
+            unmatched.remove(match)
+    problems += [f"line {d.line}:{d.column}: unexpected {d.code} {d.message}" for d in unmatched]
+    return problems
+
+
+@pytest.mark.parametrize("path", PATHS, ids=IDS)
+def test_plain(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    problems = compare(expectations(source), everything_linter().check(source))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=IDS)
+def test_noqa_suppresses_everything(path: Path) -> None:
+    variant = noqa_variant(path.read_text(encoding="utf-8"))
+    linter = everything_linter()
+    assert linter.check(variant) == []
+    assert linter.fix(variant.encode()).source == variant.encode()
+
+
+@pytest.mark.parametrize("path", PATHS, ids=IDS)
+def test_fix_matches_golden(path: Path) -> None:
+    golden = path.with_suffix(".fixed.py")
+    linter = everything_linter()
+    unsafe = type(linter)(Settings(**{**vars(linter.settings), "unsafe_fixes": True}))
+    result = unsafe.fix(path.read_bytes())
+    if not golden.exists():
+        assert result.source == path.read_bytes(), f"fixes applied but no {golden.name}"
+        return
+    assert result.error is None
+    assert result.source == golden.read_bytes()
+    compile(result.source, str(golden), "exec")
+    assert not [d for d in unsafe.check(result.source) if d.fix is not None]
+    assert unsafe.fix(result.source).source == result.source
+
+
+@pytest.fixture(scope="module")
+def flake8_results() -> dict[str, set[tuple[int, int, str]]]:
+    """One flake8 run over every fixture, through the installed plugin."""
+    paths = [str(p) for p in PATHS if p.stem not in NOT_FOR_FLAKE8]
+    completed = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=PCK", "--extend-select=PCK9",
+         "--format=%(path)s|%(row)d|%(col)d|%(code)s", "--isolated", *paths],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert completed.returncode in (0, 1), completed.stderr
+    found: dict[str, set[tuple[int, int, str]]] = defaultdict(set)
+    for line in completed.stdout.splitlines():
+        path, row, col, code = line.rsplit("|", 3)
+        found[Path(path).stem].add((int(row), int(col), code))
+    return found
+
+
+@pytest.mark.parametrize("path", [p for p in PATHS if p.stem not in NOT_FOR_FLAKE8],
+                         ids=[i for i in IDS if i not in NOT_FOR_FLAKE8])  # fmt: skip
+def test_flake8_reports_the_same(
+    path: Path, flake8_results: dict[str, set[tuple[int, int, str]]]
+) -> None:
+    source = path.read_text(encoding="utf-8")
+    ours = {(d.line, d.column, d.code) for d in everything_linter().check(source)}
+    assert flake8_results.get(path.stem, set()) == ours
+
+
+def test_every_fixture_is_named_after_a_rule() -> None:
+    codes = {re.match(r"PCK[0-9]{3}", path.stem) for path in PATHS}
+    assert None not in codes
+    assert (FIXTURES / "_proof.py").exists()
