@@ -101,6 +101,8 @@ def check(proof: Proof, run: Run, expectation: dict[str, object]) -> None:
             assert ".get(" not in line and "next(" not in line, f"surfaced at {line!r}"
     if "stderr" in expectation:
         assert str(expectation["stderr"]) in run.stderr, context
+    if expectation.get("silent"):
+        assert "Traceback" not in run.stderr, context
 
 
 @pytest.mark.parametrize("proof", ALL_PROOFS, ids=[proof.id for proof in ALL_PROOFS])

@@ -34,8 +34,14 @@ def _pool(kind: str) -> object:
     return multiprocessing.get_context(kind).Pool(2)
 
 
-def _failure(error: BaseException, path: str) -> dict[str, object]:
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == path]
+def _failure(error: BaseException, path: str, case: str | None) -> dict[str, object]:
+    """The exception, and the line of the case (or program) where it surfaced."""
+    frame_name = case or "<module>"
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename == path and frame.name == frame_name
+    ]
     return {
         "raised": type(error).__name__,
         "message": str(error)[:2000],
@@ -66,7 +72,7 @@ def main() -> None:
             result = function(_pool(kind)) if takes_pool else function()
         outcome = {"returned": repr(result)}
     except BaseException as error:  # the outcome under test may be any exception
-        outcome = _failure(error, path)
+        outcome = _failure(error, path, case)
     sys.stdout.write(f"\n{OUTCOME_MARKER}{json.dumps(outcome)}\n")
     sys.stdout.flush()
     sys.stderr.flush()
