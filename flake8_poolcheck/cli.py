@@ -132,7 +132,7 @@ def _files(paths: Sequence[str], excludes: Sequence[str], *, force_exclude: bool
         if path == "-":
             yield path
         elif os.path.isdir(path):
-            if force_exclude and _excluded(path, excludes):
+            if force_exclude and _excluded_anywhere(path, excludes):
                 continue
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not _excluded(os.path.join(root, d), excludes))
@@ -140,7 +140,7 @@ def _files(paths: Sequence[str], excludes: Sequence[str], *, force_exclude: bool
                     full = os.path.join(root, name)
                     if name.endswith(PYTHON_SUFFIXES) and not _excluded(full, excludes):
                         yield full
-        elif not (force_exclude and _excluded(path, excludes)):
+        elif not (force_exclude and _excluded_anywhere(path, excludes)):
             yield path
 
 
@@ -151,6 +151,12 @@ def _excluded(path: str, patterns: Sequence[str]) -> bool:
         fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(normalized, pattern)
         for pattern in patterns
     )
+
+
+def _excluded_anywhere(path: str, patterns: Sequence[str]) -> bool:
+    """Whether ``path`` or any folder it names matches an exclude pattern."""
+    parts = Path(os.path.normpath(path)).parts
+    return any(_excluded(os.path.join(*parts[: i + 1]), patterns) for i in range(len(parts)))
 
 
 def _run(linter: Linter, path: str, args: argparse.Namespace) -> FileReport:

@@ -9,7 +9,9 @@ every reported position refers to the text the user sees.
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
+import tokenize
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -113,12 +115,18 @@ class Linter:
     ) -> tuple[cst.Module | None, list[Diagnostic]]:
         if not self._mentions_pools(source):
             return None, []
+        module, diagnostics = self._parse_and_walk(source)
+        if respect_noqa and diagnostics:
+            text = module.code if module is not None else _text(source)
+            noqa = NoqaMap(text)
+            diagnostics = [d for d in diagnostics if not noqa.suppresses(d.line, d.code)]
+        return module, diagnostics
+
+    def _parse_and_walk(self, source: Source) -> tuple[cst.Module | None, list[Diagnostic]]:
         try:
             module = cst.parse_module(source)
         except cst.ParserSyntaxError as error:
-            return None, self._unparsable(
-                f"{error.message} (line {error.editor_line}, column {error.editor_column})"
-            )
+            return None, self._unparsable(error.message.removeprefix("parser error: "))
         except RecursionError:
             return None, self._unparsable("the code is nested too deeply to parse")
         except (UnicodeDecodeError, LookupError) as error:
@@ -127,11 +135,7 @@ class Linter:
             reports = self._walk(module)
         except RecursionError:
             return None, self._unparsable("the code is nested too deeply to analyse")
-        diagnostics = _diagnostics(module, reports)
-        if respect_noqa and diagnostics:
-            noqa = NoqaMap(module.code)
-            diagnostics = [d for d in diagnostics if not noqa.suppresses(d.line, d.code)]
-        return module, diagnostics
+        return module, _diagnostics(module, reports)
 
     def _mentions_pools(self, source: Source) -> bool:
         if isinstance(source, bytes):
@@ -144,16 +148,25 @@ class Linter:
         message = UnparsableFile.message.format(reason=reason)
         return [Diagnostic(UnparsableFile.code, UnparsableFile.name, message, 1, 1, 1, 1)]
 
+    def new_model(self) -> SemanticModel:
+        return SemanticModel(self._factories, self._methods)
+
     def _walk(self, module: cst.Module) -> list[Report]:
-        ancestors: list[cst.CSTNode] = []
         reports: list[Report] = []
-        model = SemanticModel(self._factories, self._methods, ancestors)
-        rules = [rule(model, reports.append) for rule in self._walked_rules]
-        # The model sees each node first on the way down and last on the way up.
-        visitors = _handlers([model, *rules], "visit_")
-        leavers = _handlers([*rules, model], "leave_")
-        _Walker(visitors, leavers, ancestors).walk(module)
+        model = self.new_model()
+        walk(module, model, [rule(model, reports.append) for rule in self._walked_rules])
         return reports
+
+
+def walk(module: cst.Module, model: SemanticModel, visitors: Sequence[object]) -> None:
+    """One walk of ``module`` that keeps ``model`` current and calls every visitor.
+
+    The model sees each node first on the way down and last on the way up, so the
+    visitors always find it describing the node they are visiting.
+    """
+    visit = _handlers([model, *visitors], "visit_")
+    leave = _handlers([*visitors, model], "leave_")
+    _Walker(visit, leave, model.ancestors).walk(module)
 
 
 @dataclass(frozen=True)
@@ -246,6 +259,16 @@ class _Walker:
         )
         cls._fields[node_type] = names
         return names
+
+
+def _text(source: Source) -> str:
+    if isinstance(source, str):
+        return source
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        return source.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
+        raise SourceError(f"cannot decode: {error}") from error
 
 
 def _positions(module: cst.Module) -> Any:

@@ -1,9 +1,10 @@
 """``# noqa`` exactly as flake8 reads it, for the ``poolcheck`` command.
 
-flake8 searches for the comment in the whole logical line a diagnostic's row
-belongs to (every physical line of a multi-line call or string), accepts code
-prefixes, treats ``# noqa`` without codes as blanket, and skips a file that has
-a ``# flake8: noqa`` line of its own. The expressions below are flake8's.
+flake8 searches for the comment in the span of lines between two NL/NEWLINE
+tokens around a diagnostic's row (so every line of a multi-line string counts,
+but another line of a bracketed call does not), accepts code prefixes, treats
+``# noqa`` without valid codes as blanket, and skips a file that has a
+``# flake8: noqa`` line of its own. The expressions below are flake8's.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class NoqaMap:
 
 
 def _logical_line_text(lines: list[str]) -> dict[int, str]:
-    """Map each row to the text of the logical line around it (flake8's noqa mapping)."""
+    """Map each row to the text of the token span around it (flake8's noqa mapping)."""
     mapping: dict[int, str] = {}
     first, last = len(lines) + 2, -1
     try:

@@ -192,12 +192,11 @@ class SemanticModel:
         self,
         factories: Mapping[str, PoolKind],
         methods: Mapping[str, Method],
-        ancestors: Sequence[cst.CSTNode],
     ) -> None:
         self._factories = factories
         self.methods = methods
-        #: The nodes from the module down to the one being visited (shared with the engine).
-        self.ancestors = ancestors
+        #: The nodes from the module down to the one being visited (kept by the engine's walk).
+        self.ancestors: list[cst.CSTNode] = []
         self.scope = Scope(ScopeKind.MODULE, cst.Module(body=()), None)
         #: Set by ``set_start_method("...")`` anywhere in the module.
         self.default_start_method: str | None = None
