@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 from flake8_poolcheck.model import FixAvailability
 from flake8_poolcheck.pools import PoolKind
-from flake8_poolcheck.rules import Rule
+from flake8_poolcheck.rules import Rule, all_rules
 
 #: The sections every rule docstring has, in this order.
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "References")
@@ -68,3 +69,45 @@ def rule_page(rule: type[Rule]) -> str:
     for title, text in sections(rule).items():
         body += ["", f"## {title}", "", text]
     return "\n".join(header + body) + "\n"
+
+
+TABLE_START = "<!-- rules-table:start -->"
+TABLE_END = "<!-- rules-table:end -->"
+
+
+def rules_table() -> str:
+    """The Markdown table of every rule, for README.md."""
+    rows = [
+        "| code | name | fix | applies to |",
+        "|---|---|---|---|",
+    ]
+    for rule in all_rules():
+        fix = "—" if rule.fix_availability is FixAvailability.NEVER else rule.fix_availability.value
+        kinds = ", ".join(kind.value for kind in PoolKind if kind in rule.kinds)
+        opt_in = " (opt-in)" if rule.opt_in else ""
+        rows.append(
+            f"| [{rule.code}](docs/rules/{rule.code}.md) | {rule.name}{opt_in} | {fix} | {kinds} |"
+        )
+    return "\n".join(rows)
+
+
+def write_docs(root: Path) -> None:
+    """Write docs/rules/*.md under ``root`` and refresh the table in its README.md."""
+    pages = root / "docs" / "rules"
+    pages.mkdir(parents=True, exist_ok=True)
+    for old in pages.glob("PCK*.md"):
+        old.unlink()
+    for rule in all_rules():
+        (pages / f"{rule.code}.md").write_text(rule_page(rule), encoding="utf-8")
+    readme = root / "README.md"
+    if readme.exists():
+        text = readme.read_text(encoding="utf-8")
+        before, _, rest = text.partition(TABLE_START)
+        _, _, after = rest.partition(TABLE_END)
+        if rest:
+            table = f"{TABLE_START}\n{rules_table()}\n{TABLE_END}"
+            readme.write_text(before + table + after, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_docs(Path.cwd())

@@ -1,0 +1,97 @@
+"""Rule documentation: complete, current, and its examples honest."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from support import ROOT, everything_linter, fixture_paths, proofs
+
+from flake8_poolcheck.docs import SECTIONS, code_blocks, rule_page, sections
+from flake8_poolcheck.model import FixAvailability
+from flake8_poolcheck.rules import Rule, all_rules
+
+RULES = all_rules()
+IDS = [rule.code for rule in RULES]
+DOCS = ROOT / "docs" / "rules"
+#: PCK000 is about the checker itself: there is no pool behaviour to prove.
+NO_RUNTIME_CLAIM = {"PCK000"}
+
+
+def codes_in(source: str) -> set[str]:
+    return {d.code for d in everything_linter().check(source)}
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_docstring_has_every_section(rule: type[Rule]) -> None:
+    assert list(sections(rule)) == list(SECTIONS)
+    assert all(sections(rule).values())
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_example_triggers_and_use_instead_does_not(rule: type[Rule]) -> None:
+    parts = sections(rule)
+    (example,) = code_blocks(parts["Example"])
+    assert rule.code in codes_in(example)
+    for replacement in code_blocks(parts["Use instead"]):
+        assert rule.code not in codes_in(replacement)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_docs_page_is_current(rule: type[Rule]) -> None:
+    page = DOCS / f"{rule.code}.md"
+    assert page.exists(), "run: python -m flake8_poolcheck.docs"
+    assert page.read_text(encoding="utf-8") == rule_page(rule), "run: python -m flake8_poolcheck.docs"
+
+
+def test_no_stale_docs_pages() -> None:
+    assert {page.stem for page in DOCS.glob("*.md")} == set(IDS)
+
+
+def test_readme_rule_table_is_current() -> None:
+    from flake8_poolcheck.docs import rules_table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert rules_table() in readme, "run: python -m flake8_poolcheck.docs"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_rule_is_complete(rule: type[Rule]) -> None:
+    """Every rule has a fixture that triggers it, a runtime proof, and a CHANGELOG entry."""
+    assert re.fullmatch(r"PCK[0-9]{3}", rule.code)
+    assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name)
+    fixtures = [p for p in fixture_paths() if p.name.startswith(rule.code)]
+    assert fixtures, f"no fixtures/{rule.code}_*.py"
+    assert any(f"[{rule.code}]" in p.read_text(encoding="utf-8") for p in fixtures)
+    if rule.code not in NO_RUNTIME_CLAIM:
+        cases = [proof for path in fixture_paths() for proof in proofs(path)]
+        assert any(rule.code in case.flagged for case in cases), "no runtime proof of the claim"
+        own = [case for case in cases if case.fixture in fixtures]
+        assert any(not case.flagged for case in own), "no runtime proof of the replacement"
+    if rule.fix_availability is not FixAvailability.NEVER:
+        assert rule.fix_title
+        assert any(p.with_suffix(".fixed.py").exists() for p in fixtures)
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"{rule.code} {rule.name}" in changelog
+
+
+def test_codes_are_never_reused() -> None:
+    """A released code keeps its name forever (add new codes, never rename old ones)."""
+    released = dict(
+        line.split()[:2]
+        for line in (ROOT / "docs" / "released-codes.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+    current = {rule.code: rule.name for rule in RULES}
+    for code, name in released.items():
+        assert current.get(code, name) == name, f"{code} was {name}"
+    assert set(current) <= set(released), "add new codes to docs/released-codes.txt"
+
+
+def test_docs_generator_is_deterministic(tmp_path: Path) -> None:
+    from flake8_poolcheck.docs import write_docs
+
+    write_docs(tmp_path)
+    for page in (tmp_path / "docs" / "rules").glob("*.md"):
+        assert page.read_text() == (DOCS / page.name).read_text()
