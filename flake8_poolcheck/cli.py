@@ -79,7 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"poolcheck: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    excludes = [*_list(values.get("exclude"), DEFAULT_EXCLUDE), *_list(values.get("extend-exclude"))]
+    excludes = [
+        *_list(values.get("exclude"), DEFAULT_EXCLUDE),
+        *_list(values.get("extend-exclude")),
+    ]
     output_format = str(values.get("output-format") or "concise")
     linter = Linter(settings)
     reports: list[FileReport] = []

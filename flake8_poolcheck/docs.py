@@ -10,7 +10,14 @@ from flake8_poolcheck.pools import PoolKind
 from flake8_poolcheck.rules import Rule, all_rules
 
 #: The sections every rule docstring has, in this order.
-SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "References")
+SECTIONS = (
+    "What it does",
+    "Why is this bad?",
+    "Example",
+    "Use instead",
+    "Fix safety",
+    "References",
+)
 
 _KIND_NAMES = {
     PoolKind.PROCESS: "process pools",
@@ -38,7 +45,8 @@ def sections(rule: type[Rule]) -> dict[str, str]:
 
 def code_blocks(text: str) -> list[str]:
     """The contents of the fenced ```python blocks in ``text``."""
-    blocks, current = [], None
+    blocks: list[str] = []
+    current: list[str] | None = None
     for line in text.splitlines():
         if current is None and line.strip() == "```python":
             current = []
@@ -82,7 +90,9 @@ def rules_table() -> str:
         "|---|---|---|---|",
     ]
     for rule in all_rules():
-        fix = "—" if rule.fix_availability is FixAvailability.NEVER else rule.fix_availability.value
+        fix = (
+            "—" if rule.fix_availability is FixAvailability.NEVER else rule.fix_availability.value
+        )
         kinds = ", ".join(kind.value for kind in PoolKind if kind in rule.kinds)
         opt_in = " (opt-in)" if rule.opt_in else ""
         rows.append(

@@ -15,7 +15,7 @@ import tokenize
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, ClassVar, Union
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -23,7 +23,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from flake8_poolcheck.model import Applicability, Diagnostic, Fix, Replacement
 from flake8_poolcheck.noqa import NoqaMap
 from flake8_poolcheck.pools import POOL_MODULE_ROOTS, factory_table, methods_for
-from flake8_poolcheck.rules import Report, Rule, all_rules
+from flake8_poolcheck.rules import Report, all_rules
 from flake8_poolcheck.rules.pck000_unparsable_file import UnparsableFile
 from flake8_poolcheck.semantic import SemanticModel
 from flake8_poolcheck.settings import Settings
@@ -201,7 +201,7 @@ _SKIPPED_FIELDS = frozenset(
 )  # fmt: skip
 
 #: Node types whose fields are declared in another order than they appear in the source.
-_SOURCE_ORDER = {
+_SOURCE_ORDER: dict[type, tuple[str, ...]] = {
     cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
     cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
     cst.ExceptHandler: ("type", "name", "body"),
@@ -221,7 +221,7 @@ class _Walker:
     reading the dataclass fields directly costs a small fraction of it.
     """
 
-    _fields: dict[type, tuple[str, ...]] = {}
+    _fields: ClassVar[dict[type, tuple[str, ...]]] = {}
 
     def __init__(
         self,

@@ -54,9 +54,7 @@ def _json_item(path: str, d: Diagnostic) -> dict[str, Any]:
         fix = {
             "applicability": d.fix.applicability.value,
             "message": d.fix.title,
-            "edits": [
-                {"content": _code(new), "original": _code(old)} for old, new in d.fix.edits
-            ],
+            "edits": [{"content": _code(new), "original": _code(old)} for old, new in d.fix.edits],
         }
     return {
         "code": d.code,

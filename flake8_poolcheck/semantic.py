@@ -246,13 +246,12 @@ class SemanticModel:
 
     @property
     def in_main_guard(self) -> bool:
-        """True inside the body of a module-level ``if __name__ == "__main__":``."""
+        """True inside the body of an ``if __name__ == "__main__":``."""
         ancestors = self.ancestors
-        for index, node in enumerate(ancestors[:-1]):
-            if isinstance(node, cst.If) and ancestors[index + 1] is node.body:
-                if is_main_guard(node):
-                    return True
-        return False
+        return any(
+            isinstance(node, cst.If) and ancestors[index + 1] is node.body and is_main_guard(node)
+            for index, node in enumerate(ancestors[:-1])
+        )
 
     @property
     def enclosing_function(self) -> cst.FunctionDef | None:
@@ -482,7 +481,9 @@ class SemanticModel:
             method = string_literal(call.args[0].value) if call.args else None
             return Context(CONTEXT_PACKAGES[package], method)
         if func.qualname in CONTEXT_CLASSES:
-            return Context(CONTEXT_PACKAGES[package.rpartition(".")[0]], CONTEXT_CLASSES[func.qualname])
+            return Context(
+                CONTEXT_PACKAGES[package.rpartition(".")[0]], CONTEXT_CLASSES[func.qualname]
+            )
         if func.qualname == "functools.partial" and call.args and not call.args[0].star:
             return Partial(self.value_of(call.args[0].value))
         return UNKNOWN
@@ -505,7 +506,11 @@ class SemanticModel:
             return UNKNOWN
         value = self._lookup(parts[0])
         for part in parts[1:]:
-            value = self._resolve(f"{value.qualname}.{part}") if isinstance(value, Imported) else UNKNOWN
+            value = (
+                self._resolve(f"{value.qualname}.{part}")
+                if isinstance(value, Imported)
+                else UNKNOWN
+            )
         return value
 
     def _find_pool_call(self, call: cst.Call) -> PoolCall | None:

@@ -119,9 +119,11 @@ def build_settings(values: dict[str, object]) -> Settings:
 
     def names(name: str) -> tuple[str, ...]:
         value = values.get(name)
-        return tuple(str(v).strip() for v in value if str(v).strip()) if isinstance(
-            value, (list, tuple)
-        ) else ()
+        return (
+            tuple(str(v).strip() for v in value if str(v).strip())
+            if isinstance(value, (list, tuple))
+            else ()
+        )
 
     per_file = values.get("per-file-ignores")
     per_file_ignores = tuple(

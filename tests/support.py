@@ -21,6 +21,15 @@ _ERROR = re.compile(
     r'error:\s*(?:\[(?P<column>[0-9]+)\]\s*)?\[(?P<code>PCK[0-9]{3})\](?:\s*"(?P<text>[^"]*)")?'
 )
 
+_NOT_CODE = (
+    tokenize.NL,
+    tokenize.NEWLINE,
+    tokenize.INDENT,
+    tokenize.DEDENT,
+    tokenize.ENDMARKER,
+    tokenize.ENCODING,
+)
+
 ALL_CODES = Settings(select=tuple(rule.code for rule in all_rules()))
 
 
@@ -60,15 +69,11 @@ def expectations(source: str) -> list[Expected]:
                     pending.append((token.start[0], match))
                 else:
                     found.append(_expected(token.start[0], token.start[0], match))
-        elif token.type not in (
-            tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-            tokenize.ENDMARKER, tokenize.ENCODING,
-        ):  # fmt: skip
-            if token.start[0] not in code_lines:
-                code_lines.add(token.start[0])
-                for comment_line, match in pending:
-                    found.append(_expected(token.start[0], comment_line, match))
-                pending = []
+        elif token.type not in _NOT_CODE and token.start[0] not in code_lines:
+            code_lines.add(token.start[0])
+            for comment_line, match in pending:
+                found.append(_expected(token.start[0], comment_line, match))
+            pending = []
     assert not pending, "an own-line # error: comment with no code line after it"
     return found
 
@@ -156,7 +161,9 @@ def proofs(path: Path) -> list[Proof]:
 
 
 def _is_proof(node: ast.expr) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "proof"
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "proof"
+    )
 
 
 def _declared(

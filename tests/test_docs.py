@@ -42,7 +42,9 @@ def test_example_triggers_and_use_instead_does_not(rule: type[Rule]) -> None:
 def test_docs_page_is_current(rule: type[Rule]) -> None:
     page = DOCS / f"{rule.code}.md"
     assert page.exists(), "run: python -m flake8_poolcheck.docs"
-    assert page.read_text(encoding="utf-8") == rule_page(rule), "run: python -m flake8_poolcheck.docs"
+    assert page.read_text(encoding="utf-8") == rule_page(rule), (
+        "run: python -m flake8_poolcheck.docs"
+    )
 
 
 def test_no_stale_docs_pages() -> None:

@@ -46,7 +46,9 @@ def compare(expected: list[Expected], found: list[Diagnostic]) -> list[str]:
         )
         if match is None:
             near = [f"{d.code}@{d.column}: {d.message}" for d in found if d.line == mark.line]
-            problems.append(f"line {mark.line}: missing {mark.code} {mark.text or ''} (got {near})")
+            problems.append(
+                f"line {mark.line}: missing {mark.code} {mark.text or ''} (got {near})"
+            )
         else:
             unmatched.remove(match)
     problems += [f"line {d.line}:{d.column}: unexpected {d.code} {d.message}" for d in unmatched]

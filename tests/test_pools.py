@@ -12,7 +12,7 @@ import pytest
 
 from flake8_poolcheck.engine import Linter, walk
 from flake8_poolcheck.pools import PoolCall, PoolKind, methods_for
-from flake8_poolcheck.semantic import FunctionPlace, Function, SemanticModel, Value
+from flake8_poolcheck.semantic import Function, FunctionPlace, SemanticModel, Value
 from flake8_poolcheck.settings import Settings
 
 P, T, D = PoolKind.PROCESS, PoolKind.THREAD, PoolKind.DILL
@@ -216,7 +216,10 @@ def test_function_places() -> None:
     """
     places = [v.place for v in probe(code).values if isinstance(v, Function)]
     assert places == [
-        FunctionPlace.NESTED, FunctionPlace.METHOD, FunctionPlace.MAIN_GUARD, FunctionPlace.MODULE
+        FunctionPlace.NESTED,
+        FunctionPlace.METHOD,
+        FunctionPlace.MAIN_GUARD,
+        FunctionPlace.MODULE,
     ]
 
 
@@ -233,7 +236,9 @@ def test_method_table_is_keyed_by_version() -> None:
     assert "buffersize" in methods_for((3, 16))["imap_unordered"].params
     table = methods_for((3, 9))
     assert {name for name, m in table.items() if m.takes_callbacks} == {
-        "apply_async", "map_async", "starmap_async"
+        "apply_async",
+        "map_async",
+        "starmap_async",
     }
     assert not table["apply_async"].takes_chunksize
     assert [name for name, m in table.items() if not m.ordered] == ["imap_unordered"]

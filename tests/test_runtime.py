@@ -7,6 +7,7 @@ this suite runs it and compares. A hang is a timeout here, never a guess.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import signal
@@ -51,10 +52,8 @@ def run_case(fixture: Path, case: str | None, kind: str, timeout: float) -> Run:
         except subprocess.TimeoutExpired:
             finished = False
         finally:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             process.wait()
         out.seek(0)
         err.seek(0)

@@ -59,7 +59,7 @@ class Rule:
         self._sink(Report(type(self), node, self.message.format(**fields), fix))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def all_rules() -> tuple[type[Rule], ...]:
     """Every rule class in this package, ordered by code."""
     found: list[type[Rule]] = []
@@ -70,7 +70,9 @@ def all_rules() -> tuple[type[Rule], ...]:
         rules = [
             value
             for value in vars(module).values()
-            if isinstance(value, type) and issubclass(value, Rule) and value is not Rule
+            if isinstance(value, type)
+            and issubclass(value, Rule)
+            and value is not Rule
             and value.__module__ == module.__name__
         ]
         if len(rules) != 1 or not module_info.name.startswith(rules[0].code.lower()):

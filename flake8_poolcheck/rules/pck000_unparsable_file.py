@@ -29,6 +29,7 @@ class UnparsableFile(Rule):
     ```python
     import multiprocessing
 
+
     def fixed():
         pass
     ```

@@ -10,6 +10,8 @@ from flake8_poolcheck.pools import PROCESS_KINDS, PoolKind
 from flake8_poolcheck.rules import Report, Rule
 from flake8_poolcheck.semantic import Factory, SemanticModel, unpicklable_callable
 
+_MOVE_IT = "define it with `def` at module level"
+
 
 class UnpicklableTask(Rule):
     """## What it does
@@ -36,6 +38,7 @@ class UnpicklableTask(Rule):
     ```python
     from multiprocessing import Pool
 
+
     def main():
         with Pool() as pool:
             return pool.map(lambda x: x * 2, range(10))
@@ -45,8 +48,10 @@ class UnpicklableTask(Rule):
     ```python
     from multiprocessing import Pool
 
+
     def double(x):
         return x * 2
+
 
     def main():
         with Pool() as pool:
@@ -85,7 +90,7 @@ class UnpicklableTask(Rule):
                     task,
                     what=what,
                     where=f"{pool_call.method.name}()",
-                    consequence=f"{error} at {surfaces}; define the task with `def` at module level",
+                    consequence=f"{error} at {surfaces}; {_MOVE_IT}",
                 )
             return
         factory = self.model.value_of(node.func)
@@ -114,5 +119,5 @@ class UnpicklableTask(Rule):
                 where="Pool(initializer=...)",
                 consequence=f"{error} at `Pool()` under the spawn and forkserver start methods "
                 "(the default on macOS, Windows, and Linux from Python 3.14); "
-                "define it with `def` at module level",
+                f"{_MOVE_IT}",
             )

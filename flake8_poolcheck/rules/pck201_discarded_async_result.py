@@ -33,8 +33,10 @@ class DiscardedAsyncResult(Rule):
     ```python
     from multiprocessing import Pool
 
+
     def work(x):
         return 1 / x
+
 
     def main():
         with Pool() as pool:
@@ -48,8 +50,10 @@ class DiscardedAsyncResult(Rule):
     ```python
     from multiprocessing import Pool
 
+
     def work(x):
         return 1 / x
+
 
     def main():
         with Pool() as pool:
@@ -134,7 +138,9 @@ class DiscardedAsyncResult(Rule):
         method = pool_call.method
         if method.returns is Returns.ITERATOR:
             what = f"The iterator of `{method.name}()`"
-            consequence = "the results and any exception raised by a task are never seen; iterate over it"
+            consequence = (
+                "the results and any exception raised by a task are never seen; iterate over it"
+            )
         else:
             what = f"The AsyncResult of `{method.name}()`"
             consequence = "an exception raised by the task is lost silently"

@@ -33,8 +33,10 @@ class PoolWithoutMainGuard(Rule):
     ```python
     from multiprocessing import Pool
 
+
     def square(x):
         return x * x
+
 
     with Pool() as pool:
         print(pool.map(square, range(10)))
@@ -44,8 +46,10 @@ class PoolWithoutMainGuard(Rule):
     ```python
     from multiprocessing import Pool
 
+
     def square(x):
         return x * x
+
 
     if __name__ == "__main__":
         with Pool() as pool:
