@@ -140,7 +140,7 @@ def _files(paths: Sequence[str], excludes: Sequence[str], *, force_exclude: bool
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not _excluded(os.path.join(root, d), excludes))
                 for name in sorted(files):
-                    full = os.path.join(root, name)
+                    full = os.path.normpath(os.path.join(root, name))
                     if name.endswith(PYTHON_SUFFIXES) and not _excluded(full, excludes):
                         yield full
         elif not (force_exclude and _excluded_anywhere(path, excludes)):
