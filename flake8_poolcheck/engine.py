@@ -15,7 +15,7 @@ import tokenize
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Union
+from typing import Any, Union
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -27,6 +27,7 @@ from flake8_poolcheck.rules import Report, all_rules
 from flake8_poolcheck.rules.pck000_unparsable_file import UnparsableFile
 from flake8_poolcheck.semantic import SemanticModel
 from flake8_poolcheck.settings import Settings
+from flake8_poolcheck.tree import child_fields
 
 Source = Union[str, bytes]
 _Handler = Callable[[Any], None]
@@ -189,39 +190,8 @@ def _handlers(objects: Sequence[object], prefix: str) -> dict[type[cst.CSTNode],
     return table
 
 
-#: Fields that hold only punctuation and whitespace: the walk skips them.
-_SKIPPED_FIELDS = frozenset(
-    {
-        "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators",
-        "header", "footer", "newline", "trailing_whitespace", "dot", "lbracket", "rbracket",
-        "lbrace", "rbrace", "equal", "colon", "first_colon", "second_colon", "asynchronous",
-        "leading_whitespace", "relative", "posonly_ind", "trailing_comma", "star",
-        "whitespace_before_colon", "operator",
-    }
-)  # fmt: skip
-
-#: Node types whose fields are declared in another order than they appear in the source.
-_SOURCE_ORDER: dict[type, tuple[str, ...]] = {
-    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
-    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
-    cst.ExceptHandler: ("type", "name", "body"),
-    cst.Arg: ("keyword", "value"),
-    cst.IfExp: ("body", "test", "orelse"),
-    cst.Parameters: ("posonly_params", "params", "star_arg", "kwonly_params", "star_kwarg"),
-    cst.MatchCase: ("pattern", "guard", "body"),
-    cst.AnnAssign: ("target", "annotation", "value"),
-    cst.With: ("items", "body"),
-}
-
-
 class _Walker:
-    """A depth-first walk in source order that reads children without rebuilding nodes.
-
-    LibCST's own visitor rebuilds every node on the way (about the cost of the parse);
-    reading the dataclass fields directly costs a small fraction of it.
-    """
-
-    _fields: ClassVar[dict[type, tuple[str, ...]]] = {}
+    """A depth-first walk in source order that reads children without rebuilding nodes."""
 
     def __init__(
         self,
@@ -238,7 +208,7 @@ class _Walker:
         self._ancestors.append(node)
         for handler in self._visitors.get(node_type, ()):
             handler(node)
-        for name in self._fields.get(node_type) or self._learn(node_type):
+        for name in child_fields(node_type):
             child = getattr(node, name)
             if isinstance(child, cst.CSTNode):
                 self.walk(child)
@@ -249,16 +219,6 @@ class _Walker:
         for handler in self._leavers.get(node_type, ()):
             handler(node)
         self._ancestors.pop()
-
-    @classmethod
-    def _learn(cls, node_type: type) -> tuple[str, ...]:
-        names = _SOURCE_ORDER.get(node_type) or tuple(
-            f.name
-            for f in dataclasses.fields(node_type)
-            if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
-        )
-        cls._fields[node_type] = names
-        return names
 
 
 def _text(source: Source) -> str:

@@ -95,5 +95,6 @@ def summary(reports: Sequence[FileReport], *, unsafe_fixes: bool, fixing: bool) 
     if fixable and not fixing:
         lines.append(f"[*] {fixable} fixable with the `--fix` option.")
     if hidden and not unsafe_fixes:
-        lines.append(f"({hidden} hidden fixes can be enabled with the `--unsafe-fixes` option.)")
+        fixes = "fix" if hidden == 1 else "fixes"
+        lines.append(f"({hidden} hidden {fixes} can be enabled with the `--unsafe-fixes` option.)")
     return "\n".join(lines)

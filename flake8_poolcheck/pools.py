@@ -201,3 +201,71 @@ class PoolCall:
         return arg is not None and not (
             isinstance(arg.value, cst.Name) and arg.value.value == "None"
         )
+
+
+@dataclass(frozen=True)
+class Unshareable:
+    """An object a process-pool task cannot receive as an argument."""
+
+    what: str
+    error: str
+    advice: str
+
+
+_SYNC_ADVICE = (
+    "use a `multiprocessing.Manager()` one, or give it to the workers with "
+    "`initializer=`/`initargs=`"
+)
+_SYNC_TYPES = {
+    "Queue": "Queue",
+    "JoinableQueue": "JoinableQueue",
+    "SimpleQueue": "SimpleQueue",
+    "Lock": "Lock",
+    "RLock": "RLock",
+    "Semaphore": "Semaphore",
+    "BoundedSemaphore": "BoundedSemaphore",
+    "Condition": "Condition",
+    "Event": "Condition",  # an Event reports the Condition inside it
+    "Barrier": "Condition",
+    "Value": "Synchronized",
+    "Array": "SynchronizedArray",
+}
+
+#: Callables whose results cannot be sent to a process-pool task, by qualified name.
+UNSHAREABLE: Mapping[str, Unshareable] = {
+    **{
+        f"{package}.{name}": Unshareable(
+            f"a `{package}.{name}`",
+            f"RuntimeError: {reported} objects should only be shared between processes "
+            "through inheritance",
+            _SYNC_ADVICE,
+        )
+        for package in ("multiprocessing", "torch.multiprocessing", "billiard")
+        for name, reported in _SYNC_TYPES.items()
+    },
+    **{
+        f"threading.{name}": Unshareable(
+            f"a `threading.{name}`",
+            f"TypeError: cannot pickle '_thread.{'RLock' if name == 'RLock' else 'lock'}' object",
+            "a process cannot share a thread lock; use a `multiprocessing.Manager().Lock()`",
+        )
+        for name in ("Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "Event")
+    },
+    **{
+        opener: Unshareable(
+            "an open file",
+            "TypeError: cannot pickle '_io.TextIOWrapper' object (or another io class)",
+            "pass the path and open the file in the task",
+        )
+        for opener in ("builtins.open", "io.open")
+    },
+}
+
+GENERATOR = Unshareable(
+    "a generator",
+    "TypeError: cannot pickle 'generator' object",
+    "pass a list of what it yields",
+)
+
+#: Names of the context methods that make synchronisation objects (``ctx.Queue()``).
+SYNC_NAMES = frozenset(_SYNC_TYPES)

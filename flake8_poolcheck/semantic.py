@@ -22,11 +22,16 @@ import libcst as cst
 from flake8_poolcheck.pools import (
     CONTEXT_CLASSES,
     CONTEXT_PACKAGES,
+    GENERATOR,
+    SYNC_NAMES,
+    UNSHAREABLE,
     Method,
     Pool,
     PoolCall,
     PoolKind,
+    Unshareable,
 )
+from flake8_poolcheck.tree import descendants
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -61,6 +66,13 @@ class Context(Value):
 @dataclass(frozen=True)
 class PoolValue(Value):
     pool: Pool
+
+
+@dataclass(frozen=True)
+class UnshareableValue(Value):
+    """A lock, queue, open file or generator: a process-pool task cannot receive it."""
+
+    kind: Unshareable
 
 
 class FunctionPlace(enum.Enum):
@@ -217,6 +229,8 @@ class SemanticModel:
             return self._call_values[key]
         if isinstance(expr, cst.Lambda):
             return LambdaFunction(expr, in_function=not self.at_import_time)
+        if isinstance(expr, cst.GeneratorExp):
+            return UnshareableValue(GENERATOR)
         return UNKNOWN
 
     def pool_of(self, expr: cst.BaseExpression) -> Pool | None:
@@ -342,7 +356,8 @@ class SemanticModel:
             if isinstance(closing, Imported) and closing.qualname == "contextlib.closing":
                 item = item.args[0].value
         value = self.value_of(item)
-        self._bind_target(node.asname.name, value if isinstance(value, PoolValue) else UNKNOWN)
+        kept = isinstance(value, (PoolValue, UnshareableValue))  # __enter__ returns self
+        self._bind_target(node.asname.name, value if kept else UNKNOWN)
 
     def visit_Global(self, node: cst.Global) -> None:
         self.scope.declared_global.update(item.name.value for item in node.names)
@@ -468,14 +483,20 @@ class SemanticModel:
             return self._resolve(f"{base.qualname}.{attr}")
         if isinstance(base, Context) and attr == "Pool":
             return Factory(base.kind, base.start_method)
+        if isinstance(base, Context) and attr in SYNC_NAMES:
+            return Imported(f"multiprocessing.{attr}")
         return UNKNOWN
 
     def _call_value(self, call: cst.Call) -> Value:
         func = self.value_of(call.func)
         if isinstance(func, Factory):
             return PoolValue(Pool(func.kind, func.start_method or self._context_of(call), call))
+        if isinstance(func, Function) and is_generator(func.node):
+            return UnshareableValue(GENERATOR)
         if not isinstance(func, Imported):
             return UNKNOWN
+        if func.qualname in UNSHAREABLE:
+            return UnshareableValue(UNSHAREABLE[func.qualname])
         package, _, name = func.qualname.rpartition(".")
         if name == "get_context" and package in CONTEXT_PACKAGES:
             method = string_literal(call.args[0].value) if call.args else None
@@ -615,3 +636,8 @@ def unpicklable_callable(value: Value) -> tuple[str, str] | None:
         if inner is not None:
             return f"a functools.partial of {inner[0]}", inner[1]
     return None
+
+
+def is_generator(function: cst.FunctionDef) -> bool:
+    """Whether the function's own body yields (a nested def's ``yield`` does not count)."""
+    return any(isinstance(node, cst.Yield) for node in descendants(function.body))

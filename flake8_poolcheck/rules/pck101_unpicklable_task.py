@@ -6,11 +6,34 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from flake8_poolcheck.pools import PROCESS_KINDS, PoolKind
+from flake8_poolcheck.model import Applicability, Fix, FixAvailability
+from flake8_poolcheck.pools import PROCESS_KINDS, PoolCall, PoolKind
 from flake8_poolcheck.rules import Report, Rule
 from flake8_poolcheck.semantic import Factory, SemanticModel, unpicklable_callable
+from flake8_poolcheck.tasks import (
+    STARMAP_FORM,
+    indexed_lambda_target,
+    star_lambda_target,
+    starmap_fix,
+)
+from flake8_poolcheck.tree import source
 
 _MOVE_IT = "define it with `def` at module level"
+
+
+def _starmap_fix(pool_call: PoolCall, task: cst.BaseExpression) -> tuple[Fix | None, str]:
+    """PCK102's fix, for a lambda that only unpacks each item, and the advice to give."""
+    if not isinstance(task, cst.Lambda) or pool_call.method.name not in STARMAP_FORM:
+        return None, _MOVE_IT
+    applicability = Applicability.SAFE
+    target = star_lambda_target(task)
+    if target is None:
+        applicability = Applicability.UNSAFE
+        target = indexed_lambda_target(task)
+    if target is None:
+        return None, _MOVE_IT
+    advice = f"`{STARMAP_FORM[pool_call.method.name]}({source(target)}, ...)` needs no lambda"
+    return starmap_fix(pool_call, target, applicability), advice
 
 
 class UnpicklableTask(Rule):
@@ -59,8 +82,14 @@ class UnpicklableTask(Rule):
     ```
 
     ## Fix safety
-    There is no fix yet: moving a function to module level can change what it
-    closes over, so the move is left to the author.
+    A lambda given to `map` or `map_async` that only unpacks each item
+    (`lambda a: f(*a)`) is replaced by `starmap(f, ...)` (`starmap_async`): a safe
+    fix, since the call that crashed now runs and every other execution is the
+    same. The indexed form `lambda t: f(t[0], t[1])` gets the same fix as an unsafe
+    one, because `starmap` also passes elements past the ones the lambda named.
+    This is PCK102's fix; on a process pool such a lambda is reported once, here.
+    Other lambdas and nested functions get no fix: moving a function to module
+    level can change what it closes over, so the move is left to the author.
 
     ## References
     - [Python docs: multiprocessing programming guidelines (picklability)](https://docs.python.org/3/library/multiprocessing.html#programming-guidelines)
@@ -71,6 +100,8 @@ class UnpicklableTask(Rule):
     name = "unpicklable-task"
     message = "`{where}` is given {what}, which a process pool cannot pickle: {consequence}"
     kinds = PROCESS_KINDS
+    fix_title = "Use `starmap()` instead of a lambda that only unpacks each item"
+    fix_availability = FixAvailability.SOMETIMES
 
     def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
         super().__init__(model, sink)
@@ -86,11 +117,13 @@ class UnpicklableTask(Rule):
             if task is not None and found:
                 what, error = found
                 surfaces = pool_call.method.returns.value
+                fix, advice = _starmap_fix(pool_call, task.value)
                 self.report(
                     task,
+                    fix=fix,
                     what=what,
                     where=f"{pool_call.method.name}()",
-                    consequence=f"{error} at {surfaces}; {_MOVE_IT}",
+                    consequence=f"{error} at {surfaces}; {advice}",
                 )
             return
         factory = self.model.value_of(node.func)

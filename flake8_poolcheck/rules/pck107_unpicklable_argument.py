@@ -1,0 +1,138 @@
+"""PCK107 unpicklable-argument."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from flake8_poolcheck.pools import PROCESS_KINDS, PoolCall, Returns
+from flake8_poolcheck.rules import Rule
+from flake8_poolcheck.semantic import Imported, UnshareableValue
+from flake8_poolcheck.tree import source
+
+_SEQUENCES = (cst.List, cst.Tuple, cst.Set)
+
+
+def _items(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """The elements of a literal list/tuple/set display (``[x] * n`` included)."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+        node = node.left
+    if isinstance(node, _SEQUENCES):
+        for element in node.elements:
+            if isinstance(element, cst.Element):
+                yield element.value
+
+
+def _values(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """The values of a literal dict display."""
+    if isinstance(node, cst.Dict):
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                yield element.value
+
+
+class UnpicklableArgument(Rule):
+    """## What it does
+    Flags a multiprocessing `Queue`, `SimpleQueue`, `Lock`, `RLock`, `Event`,
+    `Semaphore`, `Condition`, `Value` or `Array`, a `threading` lock, an open
+    file, or a generator, created in the module and passed to a process pool's
+    task: in `args`, in `kwds`, as an item of a literal iterable, or bound into a
+    `functools.partial` task. A `Manager()` queue or lock is a proxy and is fine,
+    and so is anything given to a thread pool.
+
+    ## Why is this bad?
+    Every argument of a process-pool task is pickled. Multiprocessing's
+    synchronisation objects refuse it (`RuntimeError: Queue objects should only be
+    shared between processes through inheritance`), and thread locks, files and
+    generators cannot be pickled at all (`TypeError: cannot pickle ...`). The
+    error is raised at the call for `map`/`starmap`/`apply` and at `.get()` for the
+    `*_async` methods; when nobody reads the result, it is lost silently.
+
+    ## Example
+    ```python
+    import multiprocessing
+
+
+    def produce(queue, item):
+        queue.put(item)
+
+
+    def main(items):
+        queue = multiprocessing.Queue()
+        with multiprocessing.Pool() as pool:
+            pool.starmap(produce, [(queue, item) for item in items])
+            pool.apply(produce, (queue, 1))
+    ```
+
+    ## Use instead
+    ```python
+    import multiprocessing
+
+
+    def produce(queue, item):
+        queue.put(item)
+
+
+    def main(items):
+        with multiprocessing.Manager() as manager:
+            queue = manager.Queue()
+            with multiprocessing.Pool() as pool:
+                pool.apply(produce, (queue, 1))
+    ```
+    Or hand the object to every worker once, with `initializer=` and `initargs=`.
+
+    ## Fix safety
+    There is no fix: a Manager adds a server process, and `initargs` changes the
+    task's signature; both are design decisions.
+
+    ## References
+    - [Python docs: sharing state between processes](https://docs.python.org/3/library/multiprocessing.html#sharing-state-between-processes)
+    - [Python docs: what can be pickled](https://docs.python.org/3/library/pickle.html#what-can-be-pickled-and-unpickled)
+    """
+
+    code = "PCK107"
+    name = "unpicklable-argument"
+    message = (
+        "`{name}` is {what}, which a process-pool task cannot receive: "
+        "{error} at {where}{lost}; {advice}"
+    )
+    kinds = PROCESS_KINDS
+
+    def visit_Call(self, node: cst.Call) -> None:
+        pool_call = self.model.pool_call(node)
+        if pool_call is None or pool_call.pool.kind not in self.kinds:
+            return
+        for candidate in self._sent(pool_call):
+            value = self.model.value_of(candidate)
+            if isinstance(value, UnshareableValue):
+                kind = value.kind
+                lost = ", or lost silently when the result is never read"
+                self.report(
+                    candidate,
+                    name=source(candidate),
+                    what=kind.what,
+                    error=kind.error,
+                    where=pool_call.method.returns.value,
+                    lost=lost if pool_call.method.returns is Returns.ASYNC_RESULT else "",
+                    advice=kind.advice,
+                )
+                return  # one object is enough to make every task fail
+
+    def _sent(self, pool_call: PoolCall) -> Iterator[cst.BaseExpression]:
+        """The expressions that are pickled with each task."""
+        for param in ("args", "iterable"):
+            arg = pool_call.argument(param)
+            if arg is not None and not arg.star:
+                for item in _items(arg.value):
+                    yield item
+                    if pool_call.method.star:
+                        yield from _items(item)
+        kwds = pool_call.argument("kwds")
+        if kwds is not None and not kwds.star:
+            yield from _values(kwds.value)
+        task = pool_call.argument("func")
+        if task is not None and isinstance(task.value, cst.Call) and task.value.args:
+            partial = self.model.value_of(task.value.func)
+            if isinstance(partial, Imported) and partial.qualname == "functools.partial":
+                yield from (arg.value for arg in task.value.args[1:] if not arg.star)

@@ -1,0 +1,226 @@
+"""What a task callable is: its signature, whether it only unpacks its argument, whether
+it is a generator, and the ``map`` -> ``starmap`` rewrite that several rules offer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from flake8_poolcheck.model import Applicability, Fix
+from flake8_poolcheck.pools import PoolCall
+from flake8_poolcheck.semantic import Function, FunctionPlace, SemanticModel
+from flake8_poolcheck.tree import descendants
+
+_DOCSTRINGS = (cst.SimpleString, cst.ConcatenatedString)
+
+#: The ``starmap`` counterpart of each method that passes one argument per item.
+STARMAP_FORM = {"map": "starmap", "map_async": "starmap_async"}
+
+
+@dataclass(frozen=True)
+class Signature:
+    """How many positional arguments a ``def`` accepts."""
+
+    required: int
+    maximum: int | None  # None: it takes *args
+    keyword_only: tuple[str, ...]  # keyword-only parameters without a default
+
+    def accepts(self, count: int) -> bool:
+        """Whether a call with ``count`` positional arguments (and no keywords) can bind."""
+        within = self.maximum is None or count <= self.maximum
+        return not self.keyword_only and self.required <= count and within
+
+    def describe(self) -> str:
+        if self.keyword_only:
+            names = ", ".join(f"`{name}`" for name in self.keyword_only)
+            return f"requires the keyword-only argument(s) {names}"
+        if self.maximum == self.required:
+            return f"takes {_arguments(self.required)}"
+        if self.maximum is None:
+            return f"takes at least {_arguments(self.required)}"
+        return f"takes {self.required} to {_arguments(self.maximum)}"
+
+
+def _arguments(count: int) -> str:
+    return f"{count} positional argument" + ("" if count == 1 else "s")
+
+
+def signature(function: cst.FunctionDef) -> Signature:
+    params = function.params
+    positional = [*params.posonly_params, *params.params]
+    required = sum(1 for param in positional if param.default is None)
+    maximum = None if isinstance(params.star_arg, cst.Param) else len(positional)
+    keyword_only = tuple(p.name.value for p in params.kwonly_params if p.default is None)
+    return Signature(required, maximum, keyword_only)
+
+
+def module_function(model: SemanticModel, expr: cst.BaseExpression) -> cst.FunctionDef | None:
+    """The module-level ``def`` an expression names (directly or through an alias)."""
+    value = model.value_of(expr)
+    if isinstance(value, Function) and value.place in (
+        FunctionPlace.MODULE,
+        FunctionPlace.MAIN_GUARD,
+    ):
+        return value.node
+    return None
+
+
+def uses_name(node: cst.CSTNode, name: str) -> bool:
+    return any(isinstance(n, cst.Name) and n.value == name for n in [node, *descendants(node)])
+
+
+def _single_parameter(params: cst.Parameters) -> str | None:
+    """The name of the only parameter, when there is exactly one plain one."""
+    positional = [*params.posonly_params, *params.params]
+    if (
+        len(positional) == 1
+        and positional[0].default is None
+        and not params.kwonly_params
+        and not isinstance(params.star_arg, cst.Param)
+        and params.star_kwarg is None
+    ):
+        return positional[0].name.value
+    return None
+
+
+def star_lambda_target(node: cst.Lambda) -> cst.BaseExpression | None:
+    """``f`` for ``lambda a: f(*a)``."""
+    name = _single_parameter(node.params)
+    body = node.body
+    if name is None or not isinstance(body, cst.Call) or len(body.args) != 1:
+        return None
+    (arg,) = body.args
+    if arg.star != "*" or not (isinstance(arg.value, cst.Name) and arg.value.value == name):
+        return None
+    return None if uses_name(body.func, name) else body.func
+
+
+def indexed_lambda_target(node: cst.Lambda) -> cst.BaseExpression | None:
+    """``f`` for ``lambda t: f(t[0], t[1], ...)`` (two or more consecutive indices)."""
+    name = _single_parameter(node.params)
+    body = node.body
+    if name is None or not isinstance(body, cst.Call) or len(body.args) < 2:
+        return None
+    for position, arg in enumerate(body.args):
+        if arg.star or arg.keyword is not None or _index_of(arg.value, name) != position:
+            return None
+    return None if uses_name(body.func, name) else body.func
+
+
+def _index_of(expr: cst.BaseExpression, name: str) -> int | None:
+    """``i`` for ``name[i]`` with a literal integer ``i``."""
+    if not (isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name)):
+        return None
+    if expr.value.value != name or len(expr.slice) != 1:
+        return None
+    index = expr.slice[0].slice
+    if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
+        return int(index.value.evaluated_value)
+    return None
+
+
+@dataclass(frozen=True)
+class UnpackingTask:
+    """A one-parameter ``def`` whose first statement unpacks that parameter."""
+
+    parameter: str
+    names: tuple[str, ...] | None  # the names it unpacks into; None for ``f(*args)``
+    forwards_to: cst.BaseExpression | None  # ``f`` when the body is only ``return f(...)``
+
+
+def unpacking_task(function: cst.FunctionDef) -> UnpackingTask | None:
+    """Recognise ``return f(*args)``, ``a, b = args; return f(a, b)`` and
+    ``a, b = args; ...`` (``args`` never used again)."""
+    parameter = _single_parameter(function.params)
+    statements = _statements(function)
+    if parameter is None or not statements:
+        return None
+    first = statements[0]
+    if len(statements) == 1 and isinstance(first, cst.Return) and first.value is not None:
+        call = first.value
+        if isinstance(call, cst.Call) and len(call.args) == 1 and call.args[0].star == "*":
+            star = call.args[0].value
+            forwards = isinstance(star, cst.Name) and star.value == parameter
+            if forwards and not uses_name(call.func, parameter):
+                return UnpackingTask(parameter, None, call.func)
+        return None
+    names = _unpacked_names(first, parameter)
+    rest = statements[1:]
+    if names is None or any(uses_name(statement, parameter) for statement in rest):
+        return None
+    forwards_to = None
+    if len(rest) == 1 and isinstance(rest[0], cst.Return):
+        forwards_to = _forwarded(rest[0].value, names)
+    return UnpackingTask(parameter, names, forwards_to)
+
+
+def _statements(function: cst.FunctionDef) -> list[cst.CSTNode]:
+    """The small statements of the body, in order, without a leading docstring.
+
+    Compound statements are kept as they are (they end the run of recognisable ones).
+    """
+    body = function.body
+    lines = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    statements: list[cst.CSTNode] = []
+    for line in lines:
+        if isinstance(line, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            statements.extend(line.body)
+        else:
+            statements.append(line)
+    first = statements[0] if statements else None
+    if isinstance(first, cst.Expr) and isinstance(first.value, _DOCSTRINGS):
+        statements = statements[1:]
+    return statements
+
+
+def _unpacked_names(statement: cst.CSTNode, parameter: str) -> tuple[str, ...] | None:
+    """``("a", "b")`` for ``a, b = parameter``."""
+    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+        return None
+    target = statement.targets[0].target
+    value = statement.value
+    if not (isinstance(value, cst.Name) and value.value == parameter):
+        return None
+    if not isinstance(target, (cst.Tuple, cst.List)):
+        return None
+    names = tuple(e.value.value for e in target.elements if isinstance(e.value, cst.Name))
+    plain = all(isinstance(e, cst.Element) for e in target.elements)
+    return names if plain and len(names) == len(target.elements) else None
+
+
+def _forwarded(
+    value: cst.BaseExpression | None, names: Sequence[str]
+) -> cst.BaseExpression | None:
+    """``f`` for ``f(a, b)`` that passes exactly ``names``, in order."""
+    if not isinstance(value, cst.Call) or len(value.args) != len(names):
+        return None
+    for arg, name in zip(value.args, names):
+        passed = arg.value
+        if arg.star or arg.keyword is not None or not isinstance(passed, cst.Name):
+            return None
+        if passed.value != name:
+            return None
+    return None if any(uses_name(value.func, name) for name in names) else value.func
+
+
+def starmap_fix(
+    pool_call: PoolCall, task: cst.BaseExpression | None, applicability: Applicability
+) -> Fix | None:
+    """``map(..., xs)`` -> ``starmap(task, xs)`` (task kept when None)."""
+    new_method = STARMAP_FORM.get(pool_call.method.name)
+    func = pool_call.call.func
+    task_arg = pool_call.argument("func")
+    if new_method is None or not isinstance(func, cst.Attribute) or task_arg is None:
+        return None
+    args = [
+        arg.with_changes(value=task) if arg is task_arg and task is not None else arg
+        for arg in pool_call.call.args
+    ]
+    new_call = pool_call.call.with_changes(
+        func=func.with_changes(attr=cst.Name(new_method)), args=args
+    )
+    title = f"Use `{new_method}()`"
+    return Fix(title, applicability, ((pool_call.call, new_call),))
