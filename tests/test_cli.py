@@ -143,7 +143,8 @@ def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_list_rules(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "--list-rules")
-    assert "PCK101  unpicklable-task" in out.splitlines()
+    assert "PCK201  discarded-async-result" in out.splitlines()
+    assert "PCK102  star-unpacking-task (fixable)" in out.splitlines()
 
 
 def test_version_and_module_entry_point() -> None:

@@ -73,7 +73,8 @@ def test_rule_is_complete(rule: type[Rule]) -> None:
         assert any(not case.flagged for case in own), "no runtime proof of the replacement"
     if rule.fix_availability is not FixAvailability.NEVER:
         assert rule.fix_title
-        assert any(p.with_suffix(".fixed.py").exists() for p in fixtures)
+        golden = [p for p in fixture_paths() if p.with_suffix(".fixed.py").exists()]
+        assert any(f"[{rule.code}]" in p.read_text(encoding="utf-8") for p in golden)
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"{rule.code} {rule.name}" in changelog
 

@@ -97,7 +97,7 @@ class TaskArityMismatch(Rule):
 
     code = "PCK103"
     name = "task-arity-mismatch"
-    message = "{problem}: {consequence}"
+    message = "{problem}: {consequence}{advice}"
     kinds = ALL_KINDS
     fix_title = "Use `starmap()`"
     fix_availability = FixAvailability.SOMETIMES
@@ -125,7 +125,14 @@ class TaskArityMismatch(Rule):
         self, node: cst.CSTNode, pool_call: PoolCall, problem: str, fix: Fix | None = None
     ) -> None:
         where = pool_call.method.returns.value
-        self.report(node, fix=fix, problem=problem, consequence=f"TypeError at {where}")
+        advice = ""
+        if fix is not None:
+            advice = (
+                f"; `{STARMAP_FORM[pool_call.method.name]}()` passes the elements of each item"
+            )
+        self.report(
+            node, fix=fix, problem=problem, consequence=f"TypeError at {where}", advice=advice
+        )
 
     def _check_one_argument(self, pool_call: PoolCall, task: cst.Arg, known: Signature) -> None:
         if known.accepts(1):
@@ -138,7 +145,6 @@ class TaskArityMismatch(Rule):
         fix = None
         if items and all(_fits(item, known) for item in items):
             fix = starmap_fix(pool_call, None, Applicability.SAFE)
-            problem += f"; `{STARMAP_FORM.get(method)}()` passes the elements of each item"
         self._report(task, pool_call, problem, fix)
 
     def _check_star_items(
@@ -162,6 +168,7 @@ class TaskArityMismatch(Rule):
                     problem=f"`{method}()` splits the string {source(item)} "
                     "into one argument per character",
                     consequence="a wrong call, silent when the count happens to fit",
+                    advice="",
                 )
                 return
             elements = _elements(item) if isinstance(item, (cst.Tuple, cst.List)) else None
