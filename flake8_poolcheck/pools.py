@@ -269,3 +269,34 @@ GENERATOR = Unshareable(
 
 #: Names of the context methods that make synchronisation objects (``ctx.Queue()``).
 SYNC_NAMES = frozenset(_SYNC_TYPES)
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """An iterable whose items are produced on demand rather than held in memory."""
+
+    what: str
+    infinite: bool = False
+
+
+#: Callables that return lazy iterables, by qualified name (``itertools.repeat`` is
+#: infinite only without ``times``; the semantic model handles that and ``range``).
+LAZY_SOURCES: Mapping[str, Lazy] = {
+    "itertools.count": Lazy("`itertools.count()`", infinite=True),
+    "itertools.cycle": Lazy("`itertools.cycle()`", infinite=True),
+    "itertools.repeat": Lazy("`itertools.repeat()` without `times`", infinite=True),
+    "builtins.open": Lazy("the lines of an open file"),
+    "io.open": Lazy("the lines of an open file"),
+    "os.walk": Lazy("a directory walk"),
+    "os.fwalk": Lazy("a directory walk"),
+    "os.scandir": Lazy("a directory scan"),
+    "glob.iglob": Lazy("a directory walk"),
+    "csv.reader": Lazy("a CSV reader"),
+    "csv.DictReader": Lazy("a CSV reader"),
+}
+
+#: ``pathlib.Path`` methods that walk the file system lazily.
+PATH_WALKS = frozenset({"rglob", "glob", "iterdir", "walk"})
+
+#: A literal ``range`` bound from which listing it costs real memory.
+HUGE_RANGE = 10**7

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import enum
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -23,8 +24,12 @@ from flake8_poolcheck.pools import (
     CONTEXT_CLASSES,
     CONTEXT_PACKAGES,
     GENERATOR,
+    HUGE_RANGE,
+    LAZY_SOURCES,
+    PATH_WALKS,
     SYNC_NAMES,
     UNSHAREABLE,
+    Lazy,
     Method,
     Pool,
     PoolCall,
@@ -69,10 +74,15 @@ class PoolValue(Value):
 
 
 @dataclass(frozen=True)
-class UnshareableValue(Value):
-    """A lock, queue, open file or generator: a process-pool task cannot receive it."""
+class ObjectValue(Value):
+    """An object the checker knows two things about.
 
-    kind: Unshareable
+    ``unshareable``: a lock, queue, open file or generator, which a process-pool task
+    cannot receive; ``lazy``: an iterable that produces its items on demand.
+    """
+
+    unshareable: Unshareable | None
+    lazy: Lazy | None
 
 
 class FunctionPlace(enum.Enum):
@@ -130,6 +140,8 @@ class Scope:
     self_name: str | None = None
     #: For a class: what methods assign to ``self.<attr>``.
     attributes: dict[str, Value] = field(default_factory=dict)
+    #: How often each name is read here or in the scopes nested in this one.
+    reads: Counter[str] = field(default_factory=Counter)
 
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -157,8 +169,8 @@ def is_main_guard(node: cst.If) -> bool:
     return len(names) == 1 and len(literals) == 1
 
 
-#: Where a plain name is assigned rather than read: (node type, field holding the target).
-_STORE_FIELDS = (
+#: Where a plain name is not read: assignment targets, and names that only label something.
+_NOT_READ = (
     (cst.AssignTarget, "target"),
     (cst.AnnAssign, "target"),
     (cst.AugAssign, "target"),
@@ -166,23 +178,30 @@ _STORE_FIELDS = (
     (cst.CompFor, "target"),
     (cst.NamedExpr, "target"),
     (cst.AsName, "name"),
+    (cst.Attribute, "attr"),
+    (cst.Arg, "keyword"),
+    (cst.FunctionDef, "name"),
+    (cst.ClassDef, "name"),
+    (cst.Param, "name"),
+    (cst.ImportAlias, "name"),
+    (cst.NameItem, "name"),
 )
 _TARGET_WRAPPERS = (cst.Tuple, cst.List, cst.Element, cst.StarredElement)
 
 
-def is_store(ancestors: Sequence[cst.CSTNode]) -> bool:
-    """Whether the last node of ``ancestors`` (a Name) is assigned rather than read."""
+def is_read(ancestors: Sequence[cst.CSTNode]) -> bool:
+    """Whether the last node of ``ancestors`` (a Name) is a read of a variable."""
     index = len(ancestors) - 1
     child = ancestors[index]
     while index > 0 and isinstance(ancestors[index - 1], _TARGET_WRAPPERS):
         index -= 1
         child = ancestors[index]
     if index == 0:
-        return False
+        return True
     parent = ancestors[index - 1]
-    return any(
+    return not any(
         isinstance(parent, node_type) and getattr(parent, name) is child
-        for node_type, name in _STORE_FIELDS
+        for node_type, name in _NOT_READ
     )
 
 
@@ -230,7 +249,10 @@ class SemanticModel:
         if isinstance(expr, cst.Lambda):
             return LambdaFunction(expr, in_function=not self.at_import_time)
         if isinstance(expr, cst.GeneratorExp):
-            return UnshareableValue(GENERATOR)
+            source = self.value_of(expr.for_in.iter)
+            inner = source.lazy if isinstance(source, ObjectValue) else None
+            lazy = inner and Lazy(f"a generator expression over {inner.what}", inner.infinite)
+            return ObjectValue(GENERATOR, lazy)
         return UNKNOWN
 
     def pool_of(self, expr: cst.BaseExpression) -> Pool | None:
@@ -356,8 +378,12 @@ class SemanticModel:
             if isinstance(closing, Imported) and closing.qualname == "contextlib.closing":
                 item = item.args[0].value
         value = self.value_of(item)
-        kept = isinstance(value, (PoolValue, UnshareableValue))  # __enter__ returns self
+        kept = isinstance(value, (PoolValue, ObjectValue))  # __enter__ returns self
         self._bind_target(node.asname.name, value if kept else UNKNOWN)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if is_read(self.ancestors):
+            self.scope.reads[node.value] += 1
 
     def visit_Global(self, node: cst.Global) -> None:
         self.scope.declared_global.update(item.name.value for item in node.names)
@@ -445,6 +471,7 @@ class SemanticModel:
 
     def _pop(self) -> None:
         assert self.scope.parent is not None
+        self.scope.parent.reads.update(self.scope.reads)  # a closure's reads count outside
         self.scope = self.scope.parent
 
     def _push_comprehension(self, node: cst.CSTNode) -> None:
@@ -492,11 +519,15 @@ class SemanticModel:
         if isinstance(func, Factory):
             return PoolValue(Pool(func.kind, func.start_method or self._context_of(call), call))
         if isinstance(func, Function) and is_generator(func.node):
-            return UnshareableValue(GENERATOR)
+            return ObjectValue(GENERATOR, Lazy(f"the generator `{func.node.name.value}()`"))
+        if self._is_path_walk(call):
+            return ObjectValue(None, Lazy("a directory walk"))
         if not isinstance(func, Imported):
             return UNKNOWN
-        if func.qualname in UNSHAREABLE:
-            return UnshareableValue(UNSHAREABLE[func.qualname])
+        lazy = self._lazy_source(func.qualname, call)
+        unshareable = UNSHAREABLE.get(func.qualname)
+        if lazy is not None or unshareable is not None:
+            return ObjectValue(unshareable, lazy)
         package, _, name = func.qualname.rpartition(".")
         if name == "get_context" and package in CONTEXT_PACKAGES:
             method = string_literal(call.args[0].value) if call.args else None
@@ -508,6 +539,26 @@ class SemanticModel:
         if func.qualname == "functools.partial" and call.args and not call.args[0].star:
             return Partial(self.value_of(call.args[0].value))
         return UNKNOWN
+
+    def _lazy_source(self, qualname: str, call: cst.Call) -> Lazy | None:
+        if qualname == "itertools.repeat" and len(call.args) > 1:
+            return None  # bounded by `times`
+        if qualname == "builtins.range" and call.args:
+            bound = _literal_int(call.args[min(1, len(call.args) - 1)].value)
+            return (
+                Lazy(f"`range()` of {bound:,} numbers") if bound and bound >= HUGE_RANGE else None
+            )
+        return LAZY_SOURCES.get(qualname)
+
+    def _is_path_walk(self, call: cst.Call) -> bool:
+        """``pathlib.Path(...).rglob(...)`` and the like."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in PATH_WALKS):
+            return False
+        owner = func.value
+        return isinstance(owner, cst.Call) and self.value_of(owner.func) == Imported(
+            "pathlib.Path"
+        )
 
     def _context_of(self, call: cst.Call) -> str | None:
         """The start method of a ``context=`` argument given to a pool factory."""
@@ -641,3 +692,15 @@ def unpicklable_callable(value: Value) -> tuple[str, str] | None:
 def is_generator(function: cst.FunctionDef) -> bool:
     """Whether the function's own body yields (a nested def's ``yield`` does not count)."""
     return any(isinstance(node, cst.Yield) for node in descendants(function.body))
+
+
+def _literal_int(node: cst.BaseExpression) -> int | None:
+    """The value of ``10_000_000`` or ``10**7``."""
+    if isinstance(node, cst.Integer):
+        value = node.evaluated_value
+        return value if isinstance(value, int) else None
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Power):
+        base, exponent = _literal_int(node.left), _literal_int(node.right)
+        if base is not None and exponent is not None and 0 <= exponent <= 100:
+            return int(base**exponent)
+    return None

@@ -8,7 +8,7 @@ import libcst as cst
 
 from flake8_poolcheck.pools import PROCESS_KINDS, PoolCall, Returns
 from flake8_poolcheck.rules import Rule
-from flake8_poolcheck.semantic import Imported, UnshareableValue
+from flake8_poolcheck.semantic import Imported, ObjectValue
 from flake8_poolcheck.tree import source
 
 _SEQUENCES = (cst.List, cst.Tuple, cst.Set)
@@ -105,8 +105,8 @@ class UnpicklableArgument(Rule):
             return
         for candidate in self._sent(pool_call):
             value = self.model.value_of(candidate)
-            if isinstance(value, UnshareableValue):
-                kind = value.kind
+            if isinstance(value, ObjectValue) and value.unshareable is not None:
+                kind = value.unshareable
                 lost = ", or lost silently when the result is never read"
                 self.report(
                     candidate,

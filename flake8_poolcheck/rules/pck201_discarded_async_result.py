@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 
 import libcst as cst
 
 from flake8_poolcheck.pools import ALL_KINDS, PoolCall, Returns
 from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import ScopeKind, SemanticModel, is_store
+from flake8_poolcheck.semantic import ScopeKind, SemanticModel
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp)
 
@@ -77,8 +76,7 @@ class DiscardedAsyncResult(Rule):
 
     def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
         super().__init__(model, sink)
-        # One frame per module or function: names read in it, and results bound in it.
-        self._reads: list[Counter[str]] = []
+        # One frame per module or function: the results bound in it.
         self._bound: list[list[tuple[str, PoolCall]]] = []
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -92,10 +90,6 @@ class DiscardedAsyncResult(Rule):
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._close_frame()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if not is_store(self.model.ancestors):
-            self._reads[-1][node.value] += 1
 
     def visit_Expr(self, node: cst.Expr) -> None:
         value = node.value
@@ -123,16 +117,13 @@ class DiscardedAsyncResult(Rule):
         return pool_call
 
     def _open_frame(self) -> None:
-        self._reads.append(Counter())
         self._bound.append([])
 
     def _close_frame(self) -> None:
-        reads = self._reads.pop()
+        reads = self.model.scope.reads  # the model leaves the scope after the rules
         for name, pool_call in self._bound.pop():
             if not reads[name]:
                 self._report(pool_call, f"is bound to `{name}` and never read")
-        if self._reads:
-            self._reads[-1].update(reads)  # a nested function's reads count for its parent
 
     def _report(self, pool_call: PoolCall, fate: str) -> None:
         method = pool_call.method
