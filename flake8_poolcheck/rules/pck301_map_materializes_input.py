@@ -102,7 +102,9 @@ class MapMaterializesInput(Rule):
         if pool_call is None or pool_call.method.lazy or "iterable" not in pool_call.method.params:
             return
         iterable = pool_call.argument("iterable")
-        value = self.model.value_of(iterable.value) if iterable is not None else None
+        if iterable is None:
+            return
+        value = self.model.value_of(iterable.value)
         if not isinstance(value, ObjectValue) or value.lazy is None:
             return
         infinite = (
