@@ -8,8 +8,10 @@ from typing import Union
 
 import libcst as cst
 
-#: What a fix puts in place of a node: one node, or several statements for one.
+#: What a fix puts in place of a node: one node, or several statements (none: removal).
 Replacement = Union[cst.CSTNode, cst.FlattenSentinel[cst.CSTNode]]
+#: A fix's changes: nodes of the parsed module and what replaces each.
+Edits = tuple[tuple[cst.CSTNode, Replacement], ...]
 
 
 class Applicability(enum.Enum):
@@ -34,7 +36,7 @@ class Fix:
 
     title: str
     applicability: Applicability
-    edits: tuple[tuple[cst.CSTNode, Replacement], ...]
+    edits: Edits
 
 
 @dataclass(frozen=True)
