@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from flake8_poolcheck.model import Applicability, Fix, FixAvailability
+from flake8_poolcheck.model import Applicability, Edits, Fix, FixAvailability
 from flake8_poolcheck.pools import ALL_KINDS, BLOCKING_FORM, PoolCall, Returns
 from flake8_poolcheck.rules import Report, Rule
 from flake8_poolcheck.semantic import SemanticModel
@@ -161,11 +161,7 @@ class AsyncGetImmediately(Rule):
         blocking = BLOCKING_FORM[pool_call.method.name]
         return pool_call.call.with_changes(func=func.with_changes(attr=cst.Name(blocking)))
 
-    def _report(
-        self,
-        pool_call: PoolCall,
-        edits: tuple[tuple[cst.CSTNode, cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]], ...],
-    ) -> None:
+    def _report(self, pool_call: PoolCall, edits: Edits) -> None:
         blocking = BLOCKING_FORM[pool_call.method.name]
         fix = Fix(f"Call `{blocking}()`", Applicability.SAFE, edits)
         self.report(pool_call.call, fix=fix, method=pool_call.method.name, blocking=blocking)
