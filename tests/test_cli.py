@@ -16,10 +16,10 @@ MISUSE = textwrap.dedent(
     """\
     import multiprocessing
 
-    def work(items):
-        with multiprocessing.Pool() as pool:
-            pool.apply_async(print, (1,))
-            return pool.map(lambda x: x, items)
+
+    def work(pool: multiprocessing.pool.Pool, items):
+        pool.apply_async(print, (1,))
+        return pool.map(lambda x: x, items)
     """
 )
 CLEAN = "import multiprocessing\n\ndef square(x):\n    return x * x\n"
@@ -43,11 +43,11 @@ def test_reports_and_exits_one(project: Path, capsys: pytest.CaptureFixture[str]
     assert code == 1
     lines = out.splitlines()
     assert lines[0] == (
-        f"{project / 'bad.py'}:5:9: PCK201 The AsyncResult of `apply_async()` is discarded: "
+        f"{project / 'bad.py'}:5:5: PCK201 The AsyncResult of `apply_async()` is discarded: "
         "an exception raised by the task is lost silently; call `.get()` on it, "
         "or pass `error_callback=`"
     )
-    assert lines[1].startswith(f"{project / 'bad.py'}:6:25: PCK101 `map()` is given a lambda")
+    assert lines[1].startswith(f"{project / 'bad.py'}:6:21: PCK101 `map()` is given a lambda")
     assert lines[-1] == "Found 2 errors (0 fixed, 2 remaining)."
 
 
@@ -83,8 +83,8 @@ def test_json_output(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = json.loads(out)[0]
     assert first["code"] == "PCK201"
     assert first["name"] == "discarded-async-result"
-    assert first["location"] == {"row": 5, "column": 9}
-    assert first["end_location"] == {"row": 5, "column": 38}
+    assert first["location"] == {"row": 5, "column": 5}
+    assert first["end_location"] == {"row": 5, "column": 34}
     assert first["filename"].endswith("bad.py")
     assert first["fix"] is None
 
@@ -96,7 +96,7 @@ def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(sys, "stdin", stdin)
     code, out, _ = run(capsys, "--stdin-filename", "src/job.py", "-")
     assert code == 1
-    assert out.startswith("src/job.py:5:9: PCK201 ")
+    assert out.startswith("src/job.py:5:5: PCK201 ")
 
 
 def test_syntax_error_is_a_diagnostic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -112,7 +112,7 @@ def test_missing_path_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[
     code, out, err = run(capsys, str(tmp_path / "nope.py"), str(tmp_path / "bad.py"))
     assert code == 2
     assert "nope.py: cannot read" in err
-    assert "bad.py:5:9: PCK201" in out  # the other file is still checked
+    assert "bad.py:5:5: PCK201" in out  # the other file is still checked
 
 
 def test_directory_walk_and_excludes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
