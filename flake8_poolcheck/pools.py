@@ -300,3 +300,14 @@ PATH_WALKS = frozenset({"rglob", "glob", "iterdir", "walk"})
 
 #: A literal ``range`` bound from which listing it costs real memory.
 HUGE_RANGE = 10**7
+
+#: Callables that start a child process, by qualified name.
+PROCESS_FACTORIES = frozenset(f"{package}.Process" for package in CONTEXT_PACKAGES)
+
+#: Calls that end a worker without raising, by qualified name, with how to show them.
+WORKER_EXITS: Mapping[str, str] = {
+    "sys.exit": "sys.exit()",
+    "builtins.exit": "exit()",
+    "builtins.quit": "quit()",
+    "os._exit": "os._exit()",
+}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import builtins
 import enum
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -27,8 +27,10 @@ from flake8_poolcheck.pools import (
     HUGE_RANGE,
     LAZY_SOURCES,
     PATH_WALKS,
+    PROCESS_FACTORIES,
     SYNC_NAMES,
     UNSHAREABLE,
+    WORKER_EXITS,
     Lazy,
     Method,
     Pool,
@@ -119,6 +121,16 @@ class _Unknown(Value):
 
 
 UNKNOWN = _Unknown()
+
+
+@dataclass
+class FunctionFacts:
+    """What a module-level function's own body does (nested defs not included)."""
+
+    pools: list[Pool] = field(default_factory=list)  # pools it creates
+    processes: list[cst.Call] = field(default_factory=list)  # Process(...) it creates
+    exits: list[str] = field(default_factory=list)  # sys.exit() and the like it calls
+    calls: set[str] = field(default_factory=set)  # module functions it calls
 
 
 class ScopeKind(enum.Enum):
@@ -232,6 +244,8 @@ class SemanticModel:
         #: Set by ``set_start_method("...")`` anywhere in the module.
         self.default_start_method: str | None = None
         self._pool_calls: dict[int, PoolCall | None] = {}
+        #: What each module-level function does, by name (complete at the end of the walk).
+        self.functions: dict[str, FunctionFacts] = {}
         self._call_values: dict[int, Value] = {}
 
     # -- questions the rules ask ------------------------------------------------
@@ -457,11 +471,50 @@ class SemanticModel:
     def leave_Call(self, node: cst.Call) -> None:
         func = node.func
         name = func.attr if isinstance(func, cst.Attribute) else func
-        if not (isinstance(name, cst.Name) and name.value == "set_start_method" and node.args):
+        if isinstance(name, cst.Name) and name.value == "set_start_method" and node.args:
+            value = self.value_of(func)
+            package = value.qualname.rpartition(".")[0] if isinstance(value, Imported) else ""
+            if package in CONTEXT_PACKAGES:
+                self.default_start_method = string_literal(node.args[0].value)
+        function = self.module_function
+        if function is not None and self.enclosing_function is function:
+            self._record_fact(
+                self.functions.setdefault(function.name.value, FunctionFacts()), node
+            )
+
+    def reaches(
+        self, name: str, has: Callable[[FunctionFacts], object], depth: int | None = None
+    ) -> str | None:
+        """The module function, ``name`` itself or one it calls (up to ``depth`` calls
+        away; None: any), whose own body ``has`` what is asked; None if there is none."""
+        seen: set[str] = set()
+        frontier = [name]
+        level = 0
+        while frontier and (depth is None or level <= depth):
+            following: list[str] = []
+            for current in frontier:
+                facts = self.functions.get(current)
+                if current in seen or facts is None:
+                    continue
+                seen.add(current)
+                if has(facts):
+                    return current
+                following.extend(sorted(facts.calls))
+            frontier, level = following, level + 1
+        return None
+
+    def _record_fact(self, facts: FunctionFacts, node: cst.Call) -> None:
+        value = self.value_of(node)
+        if isinstance(value, PoolValue):
+            facts.pools.append(value.pool)
             return
-        value = self.value_of(func)
-        if isinstance(value, Imported) and value.qualname.rpartition(".")[0] in CONTEXT_PACKAGES:
-            self.default_start_method = string_literal(node.args[0].value)
+        callee = self.value_of(node.func)
+        if isinstance(callee, Function) and callee.place is FunctionPlace.MODULE:
+            facts.calls.add(callee.node.name.value)
+        elif isinstance(callee, Imported) and callee.qualname in PROCESS_FACTORIES:
+            facts.processes.append(node)
+        elif isinstance(callee, Imported) and callee.qualname in WORKER_EXITS:
+            facts.exits.append(WORKER_EXITS[callee.qualname])
 
     # -- internals --------------------------------------------------------------
 
@@ -510,7 +563,7 @@ class SemanticModel:
             return self._resolve(f"{base.qualname}.{attr}")
         if isinstance(base, Context) and attr == "Pool":
             return Factory(base.kind, base.start_method)
-        if isinstance(base, Context) and attr in SYNC_NAMES:
+        if isinstance(base, Context) and (attr in SYNC_NAMES or attr == "Process"):
             return Imported(f"multiprocessing.{attr}")
         return UNKNOWN
 

@@ -8,7 +8,13 @@ import libcst as cst
 
 from flake8_poolcheck.pools import PROCESS_KINDS, Pool
 from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import Function, FunctionPlace, PoolValue, SemanticModel
+from flake8_poolcheck.semantic import (
+    Function,
+    FunctionFacts,
+    FunctionPlace,
+    PoolValue,
+    SemanticModel,
+)
 
 
 class PoolWithoutMainGuard(Rule):
@@ -77,54 +83,33 @@ class PoolWithoutMainGuard(Rule):
     def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
         super().__init__(model, sink)
         self._created_at_import: list[Pool] = []
-        self._creators: dict[str, list[Pool]] = {}  # module function -> pools it creates
-        self._callees: dict[str, set[str]] = {}  # module function -> module functions it calls
         self._called_at_import: list[tuple[cst.Call, str]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self.model.at_import_time or self.model.in_main_guard:
+            return
         value = self.model.value_of(node)
-        runs_at_import = self.model.at_import_time and not self.model.in_main_guard
-        caller = self.model.module_function
         if isinstance(value, PoolValue) and value.pool.kind in self.kinds:
-            if runs_at_import:
-                self._created_at_import.append(value.pool)
-            elif caller is not None and self.model.enclosing_function is caller:
-                self._creators.setdefault(caller.name.value, []).append(value.pool)
+            self._created_at_import.append(value.pool)
             return
         callee = self.model.value_of(node.func)
-        if not (isinstance(callee, Function) and callee.place is FunctionPlace.MODULE):
-            return
-        if runs_at_import:
+        if isinstance(callee, Function) and callee.place is FunctionPlace.MODULE:
             self._called_at_import.append((node, callee.node.name.value))
-        elif caller is not None:
-            self._callees.setdefault(caller.name.value, set()).add(callee.node.name.value)
 
     def leave_Module(self, node: cst.Module) -> None:
+        # Decided at the end: functions defined later and set_start_method() count too.
         for pool in self._created_at_import:
             if self._may_spawn(pool):
                 assert pool.created_by is not None
                 self.report(pool.created_by, what="A process pool is created")
-        creators = {
-            name
-            for name, pools in self._creators.items()
-            if any(self._may_spawn(pool) for pool in pools)
-        }
-        creators = self._callers_of(creators)
         for call, name in self._called_at_import:
-            if name in creators:
-                self.report(call, what=f"`{name}()` creates a process pool and is called")
+            creator = self.model.reaches(name, self._creates_spawning_pool)
+            if creator is not None:
+                through = "" if creator == name else f" (through `{creator}()`)"
+                self.report(call, what=f"`{name}()` creates a process pool{through} and is called")
+
+    def _creates_spawning_pool(self, facts: FunctionFacts) -> bool:
+        return any(pool.kind in self.kinds and self._may_spawn(pool) for pool in facts.pools)
 
     def _may_spawn(self, pool: Pool) -> bool:
         return self.model.start_method(pool) != "fork"
-
-    def _callers_of(self, creators: set[str]) -> set[str]:
-        """The functions that create a pool themselves or through the functions they call."""
-        found = set(creators)
-        changed = True
-        while changed:
-            changed = False
-            for caller, callees in self._callees.items():
-                if caller not in found and callees & found:
-                    found.add(caller)
-                    changed = True
-        return found
