@@ -17,7 +17,7 @@ from flake8.options.manager import OptionManager
 from flake8_poolcheck import __version__
 from flake8_poolcheck.engine import Linter
 from flake8_poolcheck.rules import all_rules
-from flake8_poolcheck.settings import Settings, build_settings
+from flake8_poolcheck.settings import CODE_PREFIX, Settings, build_settings
 
 #: The settings flake8 users give as ``--poolcheck-<name>`` or ``poolcheck-<name> =``.
 _OPTIONS = {
@@ -51,11 +51,20 @@ class Plugin:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        values = {
+        values: dict[str, object] = {
             option: getattr(options, f"poolcheck_{option.replace('-', '_')}", None)
             for option in _OPTIONS
         }
-        values["select"] = [rule.code for rule in all_rules()]
+        # flake8 selects what is shown; opt-in rules run only when a selector names them
+        # more precisely than PCK, so replacing flake8's default ignore list (which holds
+        # them) never turns them on by accident.
+        selectors = [*(options.select or ()), *(getattr(options, "extend_select", None) or ())]
+        values["select"] = [
+            rule.code
+            for rule in all_rules()
+            if not rule.opt_in
+            or any(rule.code.startswith(s) and len(s) > len(CODE_PREFIX) for s in selectors)
+        ]
         cls._linter = Linter(build_settings({k: v for k, v in values.items() if v is not None}))
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:

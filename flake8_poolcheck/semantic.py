@@ -38,7 +38,7 @@ from flake8_poolcheck.pools import (
     PoolKind,
     Unshareable,
 )
-from flake8_poolcheck.tree import descendants
+from flake8_poolcheck.tree import SCOPES, descendants
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -73,6 +73,13 @@ class Context(Value):
 @dataclass(frozen=True)
 class PoolValue(Value):
     pool: Pool
+
+
+@dataclass(frozen=True)
+class ResultValue(Value):
+    """The AsyncResult or iterator a pool's task method returns."""
+
+    pool_call: PoolCall
 
 
 @dataclass(frozen=True)
@@ -247,6 +254,7 @@ class SemanticModel:
         #: What each module-level function does, by name (complete at the end of the walk).
         self.functions: dict[str, FunctionFacts] = {}
         self._call_values: dict[int, Value] = {}
+        self._statement_indexes: dict[int, dict[int, int]] = {}
 
     # -- questions the rules ask ------------------------------------------------
 
@@ -320,6 +328,25 @@ class SemanticModel:
             if isinstance(node, cst.FunctionDef):
                 return node
         return None
+
+    def statement_positions(self) -> list[tuple[cst.CSTNode, int]]:
+        """Where the node being visited stands: for each statement block around it in its
+        scope (outermost first), the block and the index of the statement that holds it."""
+        ancestors = self.ancestors
+        positions: list[tuple[cst.CSTNode, int]] = []
+        for parent, child in zip(ancestors, ancestors[1:]):
+            if isinstance(parent, SCOPES):
+                positions = []
+            elif isinstance(parent, (cst.Module, cst.IndentedBlock)):
+                positions.append((parent, self._index_in(parent, child)))
+        return positions
+
+    def _index_in(self, block: cst.Module | cst.IndentedBlock, statement: cst.CSTNode) -> int:
+        indexes = self._statement_indexes.get(id(block))
+        if indexes is None:
+            indexes = {id(child): index for index, child in enumerate(block.body)}
+            self._statement_indexes[id(block)] = indexes
+        return indexes[id(statement)]
 
     def scope_of_module(self) -> Scope:
         scope = self.scope
@@ -568,6 +595,9 @@ class SemanticModel:
         return UNKNOWN
 
     def _call_value(self, call: cst.Call) -> Value:
+        pool_call = self.pool_call(call)
+        if pool_call is not None:
+            return UNKNOWN if pool_call.method.blocking else ResultValue(pool_call)
         func = self.value_of(call.func)
         if isinstance(func, Factory):
             return PoolValue(Pool(func.kind, func.start_method or self._context_of(call), call))

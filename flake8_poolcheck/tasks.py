@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from flake8_poolcheck.model import Applicability, Fix
-from flake8_poolcheck.pools import PoolCall
+from flake8_poolcheck.pools import PoolCall, PoolKind
 from flake8_poolcheck.semantic import Function, FunctionPlace, SemanticModel
 from flake8_poolcheck.tree import descendants
 
@@ -224,3 +224,26 @@ def starmap_fix(
     )
     title = f"Use `{new_method}()`"
     return Fix(title, applicability, ((pool_call.call, new_call),))
+
+
+@dataclass(frozen=True)
+class ModuleTask:
+    """A pool call whose task is a function defined in the module."""
+
+    pool_call: PoolCall
+    task: cst.Arg
+    function: cst.FunctionDef
+
+
+def module_task(
+    model: SemanticModel, call: cst.Call, kinds: frozenset[PoolKind]
+) -> ModuleTask | None:
+    """The module function ``call`` gives a pool of one of ``kinds`` as its task."""
+    pool_call = model.pool_call(call)
+    if pool_call is None or pool_call.pool.kind not in kinds:
+        return None
+    task = pool_call.argument("func")
+    function = module_function(model, task.value) if task is not None else None
+    if task is None or function is None:
+        return None
+    return ModuleTask(pool_call, task, function)

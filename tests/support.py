@@ -38,6 +38,14 @@ def everything_linter() -> Linter:
     return Linter(ALL_CODES)
 
 
+def fixture_settings(path: Path) -> Settings:
+    """Default settings, plus the fixture's own rule when that one is opt-in."""
+    own = tuple(
+        rule.code for rule in all_rules() if rule.opt_in and path.name.startswith(rule.code)
+    )
+    return Settings(extend_select=own)
+
+
 def fixture_paths() -> list[Path]:
     return sorted(
         path

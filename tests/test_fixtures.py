@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -13,19 +14,20 @@ from support import (
     FIXTURES,
     ROOT,
     Expected,
-    everything_linter,
     expectations,
     fixture_paths,
+    fixture_settings,
     noqa_variant,
 )
 
+from flake8_poolcheck.engine import Linter
 from flake8_poolcheck.model import Diagnostic
-from flake8_poolcheck.settings import Settings
 
 PATHS = fixture_paths()
 IDS = [path.stem for path in PATHS]
 #: flake8 reports a file Python cannot compile as E999 and runs no plugin on it.
 NOT_FOR_FLAKE8 = {"PCK000_unparsable_file"}
+FLAKE8_PATHS = [path for path in PATHS if path.stem not in NOT_FOR_FLAKE8]
 
 
 def compare(expected: list[Expected], found: list[Diagnostic]) -> list[str]:
@@ -58,14 +60,14 @@ def compare(expected: list[Expected], found: list[Diagnostic]) -> list[str]:
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
 def test_plain(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
-    problems = compare(expectations(source), everything_linter().check(source))
+    problems = compare(expectations(source), Linter(fixture_settings(path)).check(source))
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
 def test_noqa_suppresses_everything(path: Path) -> None:
     variant = noqa_variant(path.read_text(encoding="utf-8"))
-    linter = everything_linter()
+    linter = Linter(fixture_settings(path))
     assert linter.check(variant) == []
     assert linter.fix(variant.encode()).source == variant.encode()
 
@@ -73,8 +75,7 @@ def test_noqa_suppresses_everything(path: Path) -> None:
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
 def test_fix_matches_golden(path: Path) -> None:
     golden = path.with_suffix(".fixed.py")
-    linter = everything_linter()
-    unsafe = type(linter)(Settings(**{**vars(linter.settings), "unsafe_fixes": True}))
+    unsafe = Linter(dataclasses.replace(fixture_settings(path), unsafe_fixes=True))
     result = unsafe.fix(path.read_bytes())
     if not golden.exists():
         assert result.source == path.read_bytes(), f"fixes applied but no {golden.name}"
@@ -88,28 +89,30 @@ def test_fix_matches_golden(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def flake8_results() -> dict[str, set[tuple[int, int, str]]]:
-    """One flake8 run over every fixture, through the installed plugin."""
-    paths = [str(p) for p in PATHS if p.stem not in NOT_FOR_FLAKE8]
-    completed = subprocess.run(
-        [sys.executable, "-m", "flake8", "--select=PCK", "--extend-select=PCK9",
-         "--format=%(path)s|%(row)d|%(col)d|%(code)s", "--isolated", *paths],
-        capture_output=True, text=True, cwd=ROOT, check=False,
-    )  # fmt: skip
-    assert completed.returncode in (0, 1), completed.stderr
+    """flake8 over the fixtures, through the installed plugin: one run per selection."""
+    groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for path in FLAKE8_PATHS:
+        groups[fixture_settings(path).extend_select].append(str(path))
     found: dict[str, set[tuple[int, int, str]]] = defaultdict(set)
-    for line in completed.stdout.splitlines():
-        path, row, col, code = line.rsplit("|", 3)
-        found[Path(path).stem].add((int(row), int(col), code))
+    for extra, paths in groups.items():
+        completed = subprocess.run(
+            [sys.executable, "-m", "flake8", "--isolated", f"--select={','.join(('PCK', *extra))}",
+             "--format=%(path)s|%(row)d|%(col)d|%(code)s", *paths],
+            capture_output=True, text=True, cwd=ROOT, check=False,
+        )  # fmt: skip
+        assert completed.returncode in (0, 1), completed.stderr
+        for line in completed.stdout.splitlines():
+            path, row, col, code = line.rsplit("|", 3)
+            found[Path(path).stem].add((int(row), int(col), code))
     return found
 
 
-@pytest.mark.parametrize("path", [p for p in PATHS if p.stem not in NOT_FOR_FLAKE8],
-                         ids=[i for i in IDS if i not in NOT_FOR_FLAKE8])  # fmt: skip
+@pytest.mark.parametrize("path", FLAKE8_PATHS, ids=[p.stem for p in FLAKE8_PATHS])
 def test_flake8_reports_the_same(
     path: Path, flake8_results: dict[str, set[tuple[int, int, str]]]
 ) -> None:
     source = path.read_text(encoding="utf-8")
-    ours = {(d.line, d.column, d.code) for d in everything_linter().check(source)}
+    ours = {(d.line, d.column, d.code) for d in Linter(fixture_settings(path)).check(source)}
     assert flake8_results.get(path.stem, set()) == ours
 
 

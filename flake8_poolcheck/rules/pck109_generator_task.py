@@ -7,7 +7,7 @@ import libcst as cst
 from flake8_poolcheck.pools import ALL_KINDS, PoolKind
 from flake8_poolcheck.rules import Rule
 from flake8_poolcheck.semantic import is_generator
-from flake8_poolcheck.tasks import module_function
+from flake8_poolcheck.tasks import module_task
 
 
 class GeneratorTask(Rule):
@@ -68,13 +68,10 @@ class GeneratorTask(Rule):
     kinds = ALL_KINDS
 
     def visit_Call(self, node: cst.Call) -> None:
-        pool_call = self.model.pool_call(node)
-        task = pool_call.argument("func") if pool_call is not None else None
-        if pool_call is None or task is None:
+        found = module_task(self.model, node, self.kinds)
+        if found is None or not is_generator(found.function):
             return
-        function = module_function(self.model, task.value)
-        if function is None or not is_generator(function):
-            return
+        pool_call, task, function = found.pool_call, found.task, found.function
         if pool_call.pool.kind is PoolKind.THREAD:
             consequence = (
                 "a thread pool returns the generator objects instead of results, silently"

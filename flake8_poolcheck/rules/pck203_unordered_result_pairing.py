@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import libcst as cst
 
 from flake8_poolcheck.model import Applicability, Fix, FixAvailability
 from flake8_poolcheck.pools import ALL_KINDS
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import Imported, Scope, SemanticModel
+from flake8_poolcheck.rules import Rule
+from flake8_poolcheck.semantic import Imported, ResultValue
 from flake8_poolcheck.tree import descendants
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
@@ -70,16 +68,6 @@ class UnorderedResultPairing(Rule):
     fix_title = "Use `imap()`"
     fix_availability = FixAvailability.ALWAYS
 
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._named: dict[tuple[int, str], cst.Call] = {}  # (scope, name) -> the call
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        target = node.targets[0].target if len(node.targets) == 1 else None
-        call = self._unordered(node.value)
-        if isinstance(target, cst.Name) and call is not None:
-            self._named[(id(self.model.scope), target.value)] = call
-
     def visit_Call(self, node: cst.Call) -> None:
         func = self.model.value_of(node.func)
         if func == Imported("builtins.zip") and len(node.args) >= 2:
@@ -138,19 +126,10 @@ class UnorderedResultPairing(Rule):
                 return
 
     def _unordered(self, node: cst.BaseExpression) -> cst.Call | None:
-        """The ``imap_unordered`` call ``node`` is, or the one a name holds."""
-        if isinstance(node, cst.Name):
-            scope: Scope | None = self.model.scope
-            while scope is not None:
-                found = self._named.get((id(scope), node.value))
-                if found is not None:
-                    return found
-                scope = scope.parent
-            return None
-        if isinstance(node, cst.Call):
-            pool_call = self.model.pool_call(node)
-            if pool_call is not None and not pool_call.method.ordered:
-                return node
+        """The ``imap_unordered`` call whose results ``node`` is (directly or by name)."""
+        value = self.model.value_of(node)
+        if isinstance(value, ResultValue) and not value.pool_call.method.ordered:
+            return value.pool_call.call
         return None
 
     def _report(self, call: cst.Call, how: str) -> None:

@@ -1,0 +1,135 @@
+"""PCK403 pool-not-closed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from flake8_poolcheck.pools import ALL_KINDS
+from flake8_poolcheck.rules import Report, Rule
+from flake8_poolcheck.semantic import PoolValue, ScopeKind, SemanticModel, is_read
+
+_CLOSERS = frozenset({"close", "terminate", "__exit__"})
+
+
+@dataclass
+class _Held:
+    """Pools bound to one name in one scope."""
+
+    creations: list[cst.Call] = field(default_factory=list)
+    closed: bool = False
+    escaped: bool = False  # returned, stored, passed on: someone else may close it
+
+
+class PoolNotClosed(Rule):
+    """## What it does
+    Flags a pool that is created and then neither used as a context manager
+    (`with`, `contextlib.closing`), nor closed or terminated in its scope (a
+    `finally:` counts), nor handed on (returned, yielded, stored on an object or
+    in a container, passed to a call, made global). That includes temporaries such
+    as `Pool(4).map(...)`, pools bound to a local name, and module-level pools in
+    scripts.
+
+    ## Why is this bad?
+    The workers live until the pool is garbage-collected or the interpreter
+    exits, and both terminate the pool: unfinished asynchronous work is killed,
+    silently. A pool dropped inside a function is terminated as soon as the
+    function returns. Python's `ResourceWarning: unclosed running multiprocessing
+    pool` would say so, but it is hidden unless warnings are turned on
+    (`-W default`, `-X dev`).
+
+    ## Example
+    ```python
+    from multiprocessing import Pool
+
+
+    def main(items):
+        return Pool(4).map(abs, items)
+    ```
+
+    ## Use instead
+    ```python
+    from multiprocessing import Pool
+
+
+    def main(items):
+        with Pool(4) as pool:
+            return pool.map(abs, items)
+    ```
+    For asynchronous work, end the `with` block with `pool.close()` and
+    `pool.join()`.
+
+    ## Fix safety
+    There is no fix: where the pool's life should end is the author's decision.
+
+    ## References
+    - [Python docs: `Pool` (shut it down explicitly)](https://docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool)
+    """
+
+    code = "PCK403"
+    name = "pool-not-closed"
+    message = (
+        "{what} is never closed: its workers live until garbage collection or exit, which "
+        "kill any unfinished async work silently (the ResourceWarning is hidden by default); "
+        "use `with` (and `close(); join()` at its end for async work)"
+    )
+    kinds = ALL_KINDS
+
+    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
+        super().__init__(model, sink)
+        self._frames: list[dict[str, _Held]] = []  # one per module or function
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._frames.append({})
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._frames.append({})
+
+    def leave_Module(self, node: cst.Module) -> None:
+        self._close_frame()
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._close_frame()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        value = self.model.value_of(node)
+        if not (isinstance(value, PoolValue) and value.pool.created_by is node):
+            return
+        parent = self.model.ancestors[-2]
+        if isinstance(parent, cst.Attribute) and parent.attr.value not in _CLOSERS:
+            self.report(node, what="A pool created for one call")
+            return
+        name = self._bound_name(parent)
+        if name is not None and self.model.scope.kind in (ScopeKind.MODULE, ScopeKind.FUNCTION):
+            held = self._frames[-1].setdefault(name, _Held())
+            held.creations.append(node)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        ancestors = self.model.ancestors
+        if not is_read(ancestors):
+            return
+        held = next((f[node.value] for f in reversed(self._frames) if node.value in f), None)
+        if held is None:
+            return
+        parent = ancestors[-2]
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            held.closed = held.closed or parent.attr.value in _CLOSERS
+        else:
+            held.escaped = True
+
+    def _bound_name(self, parent: cst.CSTNode) -> str | None:
+        """The local name an assignment binds the pool to (None: managed or handed on)."""
+        if not isinstance(parent, cst.Assign) or len(parent.targets) != 1:
+            return None
+        target = parent.targets[0].target
+        if not isinstance(target, cst.Name) or target.value in self.model.scope.declared_global:
+            return None
+        return target.value
+
+    def _close_frame(self) -> None:
+        for name, held in self._frames.pop().items():
+            if not (held.closed or held.escaped):
+                for creation in held.creations:
+                    self.report(creation, what=f"The pool bound to `{name}`")

@@ -1,0 +1,112 @@
+"""PCK404 nested-pool-in-task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+
+from flake8_poolcheck.pools import PROCESS_KINDS, PoolKind
+from flake8_poolcheck.rules import Report, Rule
+from flake8_poolcheck.semantic import FunctionFacts, SemanticModel
+from flake8_poolcheck.tasks import ModuleTask, module_task
+
+#: Process pools and dill pools both run their tasks in daemonic worker processes.
+_DAEMONIC = frozenset({PoolKind.PROCESS, PoolKind.DILL})
+
+
+def _starts_processes(facts: FunctionFacts) -> bool:
+    spawning = any(pool.kind in _DAEMONIC for pool in facts.pools)
+    return spawning or bool(facts.processes)
+
+
+class NestedPoolInTask(Rule):
+    """## What it does
+    Flags a module function used as the task of a process pool when it creates a
+    process pool or a `multiprocessing.Process` itself, directly or in a module
+    function it calls.
+
+    ## Why is this bad?
+    A pool's workers are daemonic processes, and a daemonic process may not start
+    children: the task fails with `AssertionError: daemonic processes are not
+    allowed to have children`, raised where the result is read (`apply_async`
+    itself returns normally). Under `python -O` the assert is gone and the nested
+    pool starts anyway, orphaned when its worker exits. A thread pool inside the
+    task is fine, and so is a process pool inside a thread-pool task.
+
+    ## Example
+    ```python
+    from multiprocessing import Pool
+
+
+    def inner(x):
+        return x * x
+
+
+    def outer(xs):
+        with Pool(2) as pool:
+            return pool.map(inner, xs)
+
+
+    def main():
+        with Pool() as pool:
+            return pool.map(outer, [[1, 2], [3]])
+    ```
+
+    ## Use instead
+    ```python
+    from multiprocessing import Pool
+    from multiprocessing.pool import ThreadPool
+
+
+    def inner(x):
+        return x * x
+
+
+    def outer(xs):
+        with ThreadPool(2) as pool:
+            return pool.map(inner, xs)
+
+
+    def main():
+        with Pool() as pool:
+            return pool.map(outer, [[1, 2], [3]])
+    ```
+
+    ## Fix safety
+    There is no fix: flattening the work into one pool is a redesign.
+
+    ## References
+    - [Python docs: `Process.daemon`](https://docs.python.org/3/library/multiprocessing.html#multiprocessing.Process.daemon)
+    """
+
+    code = "PCK404"
+    name = "nested-pool-in-task"
+    message = (
+        "`{task}` runs in a daemonic pool worker and {how}: AssertionError: daemonic "
+        "processes are not allowed to have children, at {where} (under `python -O` the "
+        "children start anyway); use a ThreadPool inside the task, or one pool for all work"
+    )
+    kinds = PROCESS_KINDS | {PoolKind.DILL}
+
+    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
+        super().__init__(model, sink)
+        self._tasks: list[ModuleTask] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        task = module_task(self.model, node, self.kinds)
+        if task is not None:
+            self._tasks.append(task)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        # Every function is known by now, also those defined after the pool call.
+        for task in self._tasks:
+            name = task.function.name.value
+            found = self.model.reaches(name, _starts_processes, depth=1)
+            if found is None:
+                continue
+            facts = self.model.functions[found]
+            made = "a process pool" if facts.pools else "a `Process`"
+            how = f"creates {made}" + ("" if found == name else f" (in `{found}()`)")
+            where = task.pool_call.method.returns.value
+            self.report(task.task, task=name, how=how, where=where)
