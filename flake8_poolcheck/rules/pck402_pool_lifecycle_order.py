@@ -156,6 +156,9 @@ class PoolLifecycleOrder(Rule):
             return None
         close = cst.Expr(cst.Call(func.with_changes(attr=cst.Name("close"))))
         replacement = cst.FlattenSentinel(
-            [line.with_changes(body=[close]), line.with_changes(leading_lines=())]
+            [
+                line.with_changes(body=[close], trailing_whitespace=cst.TrailingWhitespace()),
+                line.with_changes(leading_lines=()),
+            ]
         )
         return Fix(self.fix_title or "", Applicability.SAFE, ((line, replacement),))

@@ -33,12 +33,11 @@ class PoolNotClosed(Rule):
     scripts.
 
     ## Why is this bad?
-    The workers live until the pool is garbage-collected or the interpreter
-    exits, and both terminate the pool: unfinished asynchronous work is killed,
-    silently. A pool dropped inside a function is terminated as soon as the
-    function returns. Python's `ResourceWarning: unclosed running multiprocessing
-    pool` would say so, but it is hidden unless warnings are turned on
-    (`-W default`, `-X dev`).
+    The workers stay up until the pool is garbage-collected (a pending result
+    keeps it alive until that work is done) or the interpreter exits. Exit
+    terminates the pool: unfinished asynchronous work is killed, silently.
+    Python's `ResourceWarning: unclosed running multiprocessing pool` would say
+    so, but it is hidden unless warnings are turned on (`-W default`, `-X dev`).
 
     ## Example
     ```python
@@ -71,9 +70,10 @@ class PoolNotClosed(Rule):
     code = "PCK403"
     name = "pool-not-closed"
     message = (
-        "{what} is never closed: its workers live until garbage collection or exit, which "
-        "kill any unfinished async work silently (the ResourceWarning is hidden by default); "
-        "use `with` (and `close(); join()` at its end for async work)"
+        "{what} is never closed: its workers stay up until it is garbage-collected or the "
+        "interpreter exits, and exit kills unfinished async work silently (the "
+        "ResourceWarning is hidden by default); use `with` (and `close(); join()` at its "
+        "end for async work)"
     )
     kinds = ALL_KINDS
 
