@@ -184,3 +184,27 @@ def test_bad_config_is_a_clear_error(
     assert code == 2
     assert message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("options", "codes"),
+    [
+        ((), set()),
+        (("--select", "PCK"), set()),
+        (("--ignore", "PCK2"), set()),
+        (("--select", "PCK9"), {"PCK901", "PCK902"}),
+        (("--extend-select", "PCK901"), {"PCK901"}),
+        (("--select", "PCK902"), {"PCK902"}),
+    ],
+)
+def test_opt_in_rules_need_selecting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: tuple[str, ...], codes: set[str]
+) -> None:
+    path = tmp_path / "job.py"
+    path.write_text(
+        "import multiprocessing\n\n\n"
+        "def run(pool: multiprocessing.pool.Pool, items):\n"
+        "    return list(pool.imap(abs, items))\n"
+    )
+    _, out, _ = run(capsys, "--output-format", "json", *options, str(path))
+    assert {item["code"] for item in json.loads(out)} == codes

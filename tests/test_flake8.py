@@ -127,3 +127,26 @@ def test_flake8_config_options(tmp_path: Path) -> None:
         "poolcheck-pool-factories = myproject.parallel.make_pool\n"
     )
     assert flake8("job.py", cwd=tmp_path) == {("job.py", 7, 25, "PCK101")}
+
+
+OPT_IN_SOURCE = (
+    "import multiprocessing\n\n\n"
+    "def run(pool: multiprocessing.pool.Pool, items):\n"
+    "    return list(pool.imap(abs, items))\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--select=PCK"], set()),
+        (["--extend-select=PCK"], set()),
+        (["--select=PCK", "--ignore=E501"], set()),  # replacing the default ignore list
+        (["--select=PCK9"], {"PCK901", "PCK902"}),
+        (["--select=PCK", "--extend-select=PCK901"], {"PCK901"}),
+    ],
+)
+def test_opt_in_rules_need_selecting(tmp_path: Path, args: list[str], expected: set[str]) -> None:
+    (tmp_path / "job.py").write_text(OPT_IN_SOURCE)
+    found = {code for *_, code in flake8("--isolated", *args, "job.py", cwd=tmp_path)}
+    assert found == expected
