@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from flake8_poolcheck import __version__
 from flake8_poolcheck.config import find_pyproject, load_config
-from flake8_poolcheck.engine import Linter, SourceError
+from flake8_poolcheck.engine import Linter, SourceError, source_text
 from flake8_poolcheck.output import (
+    WRITERS,
     FileReport,
-    summary,
+    Options,
+    fixes_applied,
+    statistics,
     unified_diff,
-    write_concise,
-    write_json,
 )
 from flake8_poolcheck.rules import all_rules, rule_by_code
 from flake8_poolcheck.settings import Settings, SettingsError, build_settings
@@ -52,8 +56,14 @@ def _parser() -> argparse.ArgumentParser:
         help="apply excludes to paths named on the command line too",
     )
     parser.add_argument("--stdin-filename", metavar="PATH", help="the name of the file on stdin")
-    parser.add_argument("--output-format", choices=("concise", "json"), default=None)
+    parser.add_argument("--output-format", choices=tuple(WRITERS), default=None)
+    parser.add_argument("--output-file", metavar="PATH", help="write the report to this file")
+    parser.add_argument("--statistics", action="store_true", help="count diagnostics per code")
+    parser.add_argument("--show-fixes", action="store_true", help="list the fixes applied")
     parser.add_argument("--exit-zero", action="store_true")
+    parser.add_argument(
+        "--exit-non-zero-on-fix", action="store_true", help="exit 1 when anything was fixed"
+    )
     parser.add_argument("--disable-noqa", action="store_true")
     parser.add_argument("--config", metavar="PATH", help="read settings from this pyproject.toml")
     parser.add_argument("--isolated", action="store_true", help="ignore configuration files")
@@ -64,6 +74,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # the reader went away (`poolcheck | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.explain:
         return _explain(args.explain)
@@ -84,10 +102,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         *_list(values.get("extend-exclude")),
     ]
     output_format = str(values.get("output-format") or "concise")
+    if output_format not in WRITERS:
+        print(f"poolcheck: error: output-format: {output_format!r} is not one of "
+              f"{', '.join(WRITERS)}", file=sys.stderr)  # fmt: skip
+        return EXIT_ERROR
+    job = Job(
+        fix=args.fix,
+        diff=args.diff,
+        respect_noqa=not args.disable_noqa,
+        text_edits=output_format in ("full", "json"),
+        stdin_filename=args.stdin_filename,
+    )
     linter = Linter(settings)
-    reports: list[FileReport] = []
-    for path in _files(args.paths or ["."], excludes, force_exclude=args.force_exclude):
-        reports.append(_run(linter, path, args))
+    files = _files(args.paths or ["."], excludes, force_exclude=args.force_exclude)
+    reports = [_run(linter, path, job) for path in files]
     return _finish(reports, args, settings, output_format)
 
 
@@ -162,8 +190,19 @@ def _excluded_anywhere(path: str, patterns: Sequence[str]) -> bool:
     return any(_excluded(os.path.join(*parts[: i + 1]), patterns) for i in range(len(parts)))
 
 
-def _run(linter: Linter, path: str, args: argparse.Namespace) -> FileReport:
-    display = args.stdin_filename or "-" if path == "-" else path
+@dataclass(frozen=True)
+class Job:
+    """What to do with each file."""
+
+    fix: bool
+    diff: bool
+    respect_noqa: bool
+    text_edits: bool  # the output format shows what fixes change
+    stdin_filename: str | None
+
+
+def _run(linter: Linter, path: str, job: Job) -> FileReport:
+    display = (job.stdin_filename or "-") if path == "-" else path
     report = FileReport(display)
     try:
         source = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
@@ -171,12 +210,15 @@ def _run(linter: Linter, path: str, args: argparse.Namespace) -> FileReport:
         report.error = f"cannot read: {error.strerror or error}"
         return report
     file_linter = linter.for_file(display)
-    respect_noqa = not args.disable_noqa
     try:
-        if not (args.fix or args.diff):
-            report.diagnostics = file_linter.check(source, respect_noqa=respect_noqa)
+        if not (job.fix or job.diff):
+            report.diagnostics = file_linter.check(
+                source, respect_noqa=job.respect_noqa, text_edits=job.text_edits
+            )
+            if job.text_edits:
+                report.lines = source_text(source).splitlines(keepends=True)
             return report
-        result = file_linter.fix(source, respect_noqa=respect_noqa)
+        result = file_linter.fix(source, respect_noqa=job.respect_noqa)
     except SourceError as error:
         report.error = str(error)
         return report
@@ -184,8 +226,7 @@ def _run(linter: Linter, path: str, args: argparse.Namespace) -> FileReport:
     report.error = result.error
     if result.source == source:
         return report
-    report.fixed = sum(result.fixed.values())
-    if args.diff:
+    if job.diff:
         report.diff = unified_diff(display, source, result.source)
     elif path == "-":
         sys.stdout.buffer.write(result.source)
@@ -194,7 +235,8 @@ def _run(linter: Linter, path: str, args: argparse.Namespace) -> FileReport:
             write_atomically(Path(path), result.source)
         except OSError as error:
             report.error = f"cannot write the fixes: {error.strerror or error}"
-            report.fixed = 0
+            return report
+    report.fixed = result.fixed
     return report
 
 
@@ -215,17 +257,19 @@ def write_atomically(path: Path, data: bytes) -> None:
 def _finish(
     reports: list[FileReport], args: argparse.Namespace, settings: Settings, output_format: str
 ) -> int:
+    options = Options(unsafe_fixes=settings.unsafe_fixes, fixing=bool(args.fix or args.diff))
     # With --fix on stdin the fixed code owns stdout; everything else goes to stderr.
-    out = sys.stderr if args.fix and "-" in args.paths else sys.stdout
-    for report in reports:
-        if report.diff:
+    out: TextIO = sys.stderr if args.fix and "-" in args.paths else sys.stdout
+    with contextlib.ExitStack() as stack:
+        if args.output_file:
+            out = stack.enter_context(open(args.output_file, "w", encoding="utf-8"))
+        for report in reports:
             out.write(report.diff)
-    if output_format == "json":
-        write_json(reports, out)
-    else:
-        write_concise(reports, out, unsafe_fixes=settings.unsafe_fixes)
-        fixing = bool(args.fix or args.diff)
-        print(summary(reports, unsafe_fixes=settings.unsafe_fixes, fixing=fixing), file=out)
+        WRITERS[output_format](reports, out, options)
+        if args.statistics:
+            out.write(statistics(reports, options) + "\n")
+        if args.show_fixes and fixes_applied(reports):
+            out.write(fixes_applied(reports) + "\n")
     errors = [report for report in reports if report.error]
     for report in errors:
         print(f"poolcheck: error: {report.path}: {report.error}", file=sys.stderr)
@@ -233,6 +277,7 @@ def _finish(
         return EXIT_ERROR
     remaining = any(report.diagnostics for report in reports)
     changed = args.diff and any(report.diff for report in reports)
-    if (remaining or changed) and not args.exit_zero:
+    fixed = args.exit_non_zero_on_fix and any(report.fixed for report in reports)
+    if (remaining or changed or fixed) and not args.exit_zero:
         return EXIT_FOUND
     return EXIT_CLEAN

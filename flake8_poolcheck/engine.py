@@ -20,7 +20,7 @@ from typing import Any, Union
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from flake8_poolcheck.model import Applicability, Diagnostic, Fix, Replacement
+from flake8_poolcheck.model import Applicability, Diagnostic, Fix, Replacement, TextEdit
 from flake8_poolcheck.noqa import NoqaMap
 from flake8_poolcheck.pools import POOL_MODULE_ROOTS, factory_table, methods_for
 from flake8_poolcheck.rules import Report, all_rules
@@ -61,9 +61,17 @@ class Linter:
         settings = self.settings.for_file(path)
         return self if settings is self.settings else Linter(settings)
 
-    def check(self, source: Source, *, respect_noqa: bool = True) -> list[Diagnostic]:
-        """The diagnostics for one file's text (noqa applied unless told otherwise)."""
-        return self._lint(source, respect_noqa=respect_noqa)[1]
+    def check(
+        self, source: Source, *, respect_noqa: bool = True, text_edits: bool = False
+    ) -> list[Diagnostic]:
+        """The diagnostics for one file's text (noqa applied unless told otherwise).
+
+        With ``text_edits``, each fix also says what it changes in lines of text.
+        """
+        module, diagnostics = self._lint(source, respect_noqa=respect_noqa)
+        if module is None or not text_edits:
+            return diagnostics
+        return [_with_text_edits(module, diagnostic) for diagnostic in diagnostics]
 
     def fix(self, source: bytes, *, respect_noqa: bool = True) -> FixResult:
         """Apply every fix the settings allow, until the text stops changing."""
@@ -118,7 +126,7 @@ class Linter:
             return None, []
         module, diagnostics = self._parse_and_walk(source)
         if respect_noqa and diagnostics:
-            text = module.code if module is not None else _text(source)
+            text = module.code if module is not None else source_text(source)
             noqa = NoqaMap(text)
             diagnostics = [d for d in diagnostics if not noqa.suppresses(d.line, d.code)]
         return module, diagnostics
@@ -221,7 +229,8 @@ class _Walker:
         self._ancestors.pop()
 
 
-def _text(source: Source) -> str:
+def source_text(source: Source) -> str:
+    """The text of a file's bytes, decoded as Python would (coding cookie, BOM)."""
     if isinstance(source, str):
         return source
     try:
@@ -262,6 +271,25 @@ def _diagnostics(module: cst.Module, reports: list[Report]) -> list[Diagnostic]:
         )
     diagnostics.sort(key=lambda d: (d.line, d.column, d.code))
     return diagnostics
+
+
+def _with_text_edits(module: cst.Module, diagnostic: Diagnostic) -> Diagnostic:
+    """The diagnostic with its fix's change described as whole-line edits."""
+    fix = diagnostic.fix
+    if fix is None:
+        return diagnostic
+    before = module.code.splitlines(keepends=True)
+    after = _apply(module, [fix]).code.splitlines(keepends=True)
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end_before, end_after = len(before), len(after)
+    while (
+        end_before > start and end_after > start and before[end_before - 1] == after[end_after - 1]
+    ):
+        end_before, end_after = end_before - 1, end_after - 1
+    edit = TextEdit(start + 1, end_before + 1, "".join(after[start:end_after]))
+    return dataclasses.replace(diagnostic, fix=dataclasses.replace(fix, text_edits=(edit,)))
 
 
 def _with_comment_safety(module: cst.Module, fix: Fix | None) -> Fix | None:

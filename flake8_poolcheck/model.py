@@ -31,12 +31,26 @@ class FixAvailability(enum.Enum):
 
 
 @dataclass(frozen=True)
+class TextEdit:
+    """Whole lines ``row`` to ``end_row - 1`` (1-based) replaced by ``content``."""
+
+    row: int
+    end_row: int
+    content: str
+
+
+@dataclass(frozen=True)
 class Fix:
-    """A fix as data: nodes of the parsed module and what replaces each."""
+    """A fix as data: nodes of the parsed module and what replaces each.
+
+    ``text_edits`` says the same in lines of text; the engine fills it in on request
+    (for output formats that show fixes).
+    """
 
     title: str
     applicability: Applicability
     edits: Edits
+    text_edits: tuple[TextEdit, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,22 @@
-"""How results are written: concise lines, JSON, diffs and the summary line."""
+"""How results are written: the output formats, diffs, statistics and the summary line."""
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
-import libcst as cst
-
+from flake8_poolcheck import __version__
+from flake8_poolcheck.docs import rule_page, sections
 from flake8_poolcheck.model import Applicability, Diagnostic
+from flake8_poolcheck.rules import all_rules
 
 DOCS_PATH = "docs/rules/{code}.md"  # the rule pages shipped in this repository
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 @dataclass
@@ -21,9 +25,18 @@ class FileReport:
 
     path: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    fixed: int = 0
+    fixed: Counter[str] = field(default_factory=Counter)  # fixes applied, by code
     error: str | None = None
     diff: str = ""
+    lines: list[str] = field(default_factory=list)  # the text checked, for `full`
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the writers need to know beyond the reports."""
+
+    unsafe_fixes: bool
+    fixing: bool  # --fix or --diff
 
 
 def is_shown_fixable(diagnostic: Diagnostic, unsafe_fixes: bool) -> bool:
@@ -35,14 +48,41 @@ def is_shown_fixable(diagnostic: Diagnostic, unsafe_fixes: bool) -> bool:
     )
 
 
-def write_concise(reports: Sequence[FileReport], out: TextIO, *, unsafe_fixes: bool) -> None:
+def _concise_line(path: str, d: Diagnostic, options: Options) -> str:
+    marker = " [*]" if is_shown_fixable(d, options.unsafe_fixes) else ""
+    return f"{path}:{d.line}:{d.column}: {d.code}{marker} {d.message}\n"
+
+
+def write_concise(reports: Sequence[FileReport], out: TextIO, options: Options) -> None:
     for report in reports:
         for d in report.diagnostics:
-            marker = " [*]" if is_shown_fixable(d, unsafe_fixes) else ""
-            out.write(f"{report.path}:{d.line}:{d.column}: {d.code}{marker} {d.message}\n")
+            out.write(_concise_line(report.path, d, options))
+    out.write(summary(reports, options) + "\n")
 
 
-def write_json(reports: Sequence[FileReport], out: TextIO) -> None:
+def write_full(reports: Sequence[FileReport], out: TextIO, options: Options) -> None:
+    """Each diagnostic with its source line, a caret under it, and its fix as a diff."""
+    for report in reports:
+        for d in report.diagnostics:
+            out.write(_concise_line(report.path, d, options))
+            text = report.lines[d.line - 1].rstrip("\r\n") if d.line <= len(report.lines) else ""
+            width = len(str(d.line))
+            end = d.end_column if d.end_line == d.line else len(text) + 1
+            carets = "^" * max(1, end - d.column)
+            out.write(f"{' ' * width} |\n{d.line} | {text}\n{' ' * width} | ")
+            out.write(f"{' ' * (d.column - 1)}{carets}\n")
+            if d.fix is not None:
+                out.write(f"{' ' * width} = help: {d.fix.title} ({d.fix.applicability.value})\n")
+                for edit in d.fix.text_edits:
+                    for line in report.lines[edit.row - 1 : edit.end_row - 1]:
+                        out.write(f"  - {line.rstrip(chr(13) + chr(10))}\n")
+                    for line in edit.content.splitlines():
+                        out.write(f"  + {line}\n")
+            out.write("\n")
+    out.write(summary(reports, options) + "\n")
+
+
+def write_json(reports: Sequence[FileReport], out: TextIO, options: Options) -> None:
     items = [_json_item(report.path, d) for report in reports for d in report.diagnostics]
     json.dump(items, out, indent=2)
     out.write("\n")
@@ -54,7 +94,14 @@ def _json_item(path: str, d: Diagnostic) -> dict[str, Any]:
         fix = {
             "applicability": d.fix.applicability.value,
             "message": d.fix.title,
-            "edits": [{"content": _code(new), "original": _code(old)} for old, new in d.fix.edits],
+            "edits": [
+                {
+                    "content": edit.content,
+                    "location": {"row": edit.row, "column": 1},
+                    "end_location": {"row": edit.end_row, "column": 1},
+                }
+                for edit in d.fix.text_edits
+            ],
         }
     return {
         "code": d.code,
@@ -69,10 +116,88 @@ def _json_item(path: str, d: Diagnostic) -> dict[str, Any]:
     }
 
 
-def _code(node: cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]) -> str:
-    nodes = node.nodes if isinstance(node, cst.FlattenSentinel) else [node]
-    empty = cst.Module(body=())
-    return "".join(empty.code_for_node(item) for item in nodes)
+def _github_escape(text: str, *, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
+
+
+def write_github(reports: Sequence[FileReport], out: TextIO, options: Options) -> None:
+    """GitHub Actions workflow commands: one ``::error`` annotation per diagnostic."""
+    for report in reports:
+        path = _github_escape(report.path, property_value=True)
+        for d in report.diagnostics:
+            title = _github_escape(f"poolcheck ({d.code})", property_value=True)
+            out.write(
+                f"::error title={title},file={path},line={d.line},col={d.column},"
+                f"endLine={d.end_line},endColumn={d.end_column}::"
+                f"{_github_escape(f'{d.code} {d.message}')}\n"
+            )
+
+
+def write_sarif(reports: Sequence[FileReport], out: TextIO, options: Options) -> None:
+    """One SARIF 2.1.0 log with the rule metadata and every result."""
+    rules = list(all_rules())
+    index = {rule.code: position for position, rule in enumerate(rules)}
+    results = [
+        {
+            "ruleId": d.code,
+            "ruleIndex": index[d.code],
+            "level": "error",
+            "message": {"text": d.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(report.path)},
+                        "region": {
+                            "startLine": d.line,
+                            "startColumn": d.column,
+                            "endLine": d.end_line,
+                            "endColumn": d.end_column,
+                        },
+                    }
+                }
+            ],
+        }
+        for report in reports
+        for d in report.diagnostics
+    ]
+    driver = {
+        "name": "poolcheck",
+        "version": __version__,
+        "rules": [
+            {
+                "id": rule.code,
+                "name": rule.name,
+                "shortDescription": {"text": sections(rule)["What it does"].split("\n\n")[0]},
+                "fullDescription": {"text": sections(rule)["Why is this bad?"]},
+                "help": {"text": rule.message, "markdown": rule_page(rule)},
+                "defaultConfiguration": {"enabled": not rule.opt_in, "level": "error"},
+                "properties": {"kinds": sorted(kind.value for kind in rule.kinds)},
+            }
+            for rule in rules
+        ],
+    }
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "results": results}],
+    }
+    json.dump(log, out, indent=2)
+    out.write("\n")
+
+
+def _uri(path: str) -> str:
+    candidate = Path(path)
+    return candidate.as_uri() if candidate.is_absolute() else candidate.as_posix()
+
+
+WRITERS: dict[str, Callable[[Sequence[FileReport], TextIO, Options], None]] = {
+    "concise": write_concise,
+    "full": write_full,
+    "json": write_json,
+    "github": write_github,
+    "sarif": write_sarif,
+}
 
 
 def unified_diff(path: str, before: bytes, after: bytes) -> str:
@@ -81,20 +206,46 @@ def unified_diff(path: str, before: bytes, after: bytes) -> str:
     return "".join(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}"))
 
 
-def summary(reports: Sequence[FileReport], *, unsafe_fixes: bool, fixing: bool) -> str:
+def summary(reports: Sequence[FileReport], options: Options) -> str:
     remaining = sum(len(report.diagnostics) for report in reports)
-    fixed = sum(report.fixed for report in reports)
+    fixed = sum(sum(report.fixed.values()) for report in reports)
     if remaining + fixed == 0:
         return "All checks passed!"
     lines = [f"Found {remaining + fixed} errors ({fixed} fixed, {remaining} remaining)."]
     diagnostics = [d for report in reports for d in report.diagnostics]
-    fixable = sum(is_shown_fixable(d, unsafe_fixes) for d in diagnostics)
+    fixable = sum(is_shown_fixable(d, options.unsafe_fixes) for d in diagnostics)
     hidden = sum(
         d.fix is not None and d.fix.applicability is Applicability.UNSAFE for d in diagnostics
     )
-    if fixable and not fixing:
+    if fixable and not options.fixing:
         lines.append(f"[*] {fixable} fixable with the `--fix` option.")
-    if hidden and not unsafe_fixes:
+    if hidden and not options.unsafe_fixes:
         fixes = "fix" if hidden == 1 else "fixes"
         lines.append(f"({hidden} hidden {fixes} can be enabled with the `--unsafe-fixes` option.)")
     return "\n".join(lines)
+
+
+def statistics(reports: Sequence[FileReport], options: Options) -> str:
+    """One line per code: how often it was found, whether it can be fixed, its name."""
+    by_code: dict[str, list[Diagnostic]] = {}
+    for report in reports:
+        for d in report.diagnostics:
+            by_code.setdefault(d.code, []).append(d)
+    lines = []
+    for code, found in sorted(by_code.items(), key=lambda item: (-len(item[1]), item[0])):
+        fixable = "[*]" if any(is_shown_fixable(d, options.unsafe_fixes) for d in found) else "   "
+        lines.append(f"{len(found):>5}\t{code}\t{fixable} {found[0].name}")
+    return "\n".join(lines)
+
+
+def fixes_applied(reports: Sequence[FileReport]) -> str:
+    """What --fix changed, per file and code (``--show-fixes``)."""
+    names = {rule.code: rule.name for rule in all_rules()}
+    lines = []
+    for report in reports:
+        if report.fixed:
+            lines.append(f"{report.path}:")
+            for code, count in sorted(report.fixed.items()):
+                lines.append(f"    {count} x {code} ({names.get(code, '')})")
+    total = sum(sum(report.fixed.values()) for report in reports)
+    return "\n".join([f"Fixed {total} error{'s' if total != 1 else ''}:", *lines]) if total else ""
