@@ -126,7 +126,7 @@ def _explain(code: str) -> int:
         return EXIT_ERROR
     from flake8_poolcheck.docs import rule_page
 
-    print(rule_page(rule))
+    sys.stdout.write(rule_page(rule))
     return EXIT_CLEAN
 
 

@@ -98,3 +98,13 @@ def test_docs_generator_is_deterministic(tmp_path: Path) -> None:
     write_docs(tmp_path)
     for page in (tmp_path / "docs" / "rules").glob("*.md"):
         assert page.read_text() == (DOCS / page.name).read_text()
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+def test_explain_prints_the_docs_page(
+    rule: type[Rule], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flake8_poolcheck.cli import main
+
+    assert main(["--explain", rule.code]) == 0
+    assert capsys.readouterr().out == (DOCS / f"{rule.code}.md").read_text(encoding="utf-8")
