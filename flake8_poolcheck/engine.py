@@ -27,7 +27,7 @@ from flake8_poolcheck.rules import Report, all_rules
 from flake8_poolcheck.rules.pck000_unparsable_file import UnparsableFile
 from flake8_poolcheck.semantic import SemanticModel
 from flake8_poolcheck.settings import Settings
-from flake8_poolcheck.tree import child_fields
+from flake8_poolcheck.tree import NODE_TYPES, child_fields
 
 Source = Union[str, bytes]
 _Handler = Callable[[Any], None]
@@ -218,11 +218,11 @@ class _Walker:
             handler(node)
         for name in child_fields(node_type):
             child = getattr(node, name)
-            if isinstance(child, cst.CSTNode):
+            if type(child) in NODE_TYPES:
                 self.walk(child)
-            elif isinstance(child, (tuple, list)):
+            elif type(child) is tuple or type(child) is list:
                 for item in child:
-                    if isinstance(item, cst.CSTNode):
+                    if type(item) in NODE_TYPES:
                         self.walk(item)
         for handler in self._leavers.get(node_type, ()):
             handler(node)

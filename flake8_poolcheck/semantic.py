@@ -188,40 +188,37 @@ def is_main_guard(node: cst.If) -> bool:
     return len(names) == 1 and len(literals) == 1
 
 
-#: Where a plain name is not read: assignment targets, and names that only label something.
-_NOT_READ = (
-    (cst.AssignTarget, "target"),
-    (cst.AnnAssign, "target"),
-    (cst.AugAssign, "target"),
-    (cst.For, "target"),
-    (cst.CompFor, "target"),
-    (cst.NamedExpr, "target"),
-    (cst.AsName, "name"),
-    (cst.Attribute, "attr"),
-    (cst.Arg, "keyword"),
-    (cst.FunctionDef, "name"),
-    (cst.ClassDef, "name"),
-    (cst.Param, "name"),
-    (cst.ImportAlias, "name"),
-    (cst.NameItem, "name"),
-)
-_TARGET_WRAPPERS = (cst.Tuple, cst.List, cst.Element, cst.StarredElement)
+#: Where a plain name is not read: assignment targets, and names that only label something
+#: (node type -> the field that holds such a name).
+_NOT_READ: dict[type, str] = {
+    cst.AssignTarget: "target",
+    cst.AnnAssign: "target",
+    cst.AugAssign: "target",
+    cst.For: "target",
+    cst.CompFor: "target",
+    cst.NamedExpr: "target",
+    cst.AsName: "name",
+    cst.Attribute: "attr",
+    cst.Arg: "keyword",
+    cst.FunctionDef: "name",
+    cst.ClassDef: "name",
+    cst.Param: "name",
+    cst.ImportAlias: "name",
+    cst.NameItem: "name",
+}
+_TARGET_WRAPPERS = frozenset({cst.Tuple, cst.List, cst.Element, cst.StarredElement})
 
 
 def is_read(ancestors: Sequence[cst.CSTNode]) -> bool:
     """Whether the last node of ``ancestors`` (a Name) is a read of a variable."""
     index = len(ancestors) - 1
-    child = ancestors[index]
-    while index > 0 and isinstance(ancestors[index - 1], _TARGET_WRAPPERS):
+    while index > 0 and type(ancestors[index - 1]) in _TARGET_WRAPPERS:
         index -= 1
-        child = ancestors[index]
     if index == 0:
         return True
     parent = ancestors[index - 1]
-    return not any(
-        isinstance(parent, node_type) and getattr(parent, name) is child
-        for node_type, name in _NOT_READ
-    )
+    field_name = _NOT_READ.get(type(parent))
+    return field_name is None or getattr(parent, field_name) is not ancestors[index]
 
 
 def names_bound_by(target: cst.BaseExpression) -> Iterator[cst.Name]:
@@ -255,6 +252,7 @@ class SemanticModel:
         self.functions: dict[str, FunctionFacts] = {}
         self._call_values: dict[int, Value] = {}
         self._statement_indexes: dict[int, dict[int, int]] = {}
+        self._name_read = False
 
     # -- questions the rules ask ------------------------------------------------
 
@@ -423,8 +421,14 @@ class SemanticModel:
         self._bind_target(node.asname.name, value if kept else UNKNOWN)
 
     def visit_Name(self, node: cst.Name) -> None:
-        if is_read(self.ancestors):
+        self._name_read = is_read(self.ancestors)
+        if self._name_read:
             self.scope.reads[node.value] += 1
+
+    @property
+    def name_is_read(self) -> bool:
+        """Whether the Name being visited is a read (the model decides it once per Name)."""
+        return self._name_read
 
     def visit_Global(self, node: cst.Global) -> None:
         self.scope.declared_global.update(item.name.value for item in node.names)

@@ -38,6 +38,19 @@ _SOURCE_ORDER: dict[type, tuple[str, ...]] = {
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
+
+def _node_types(base: type) -> set[type]:
+    found = {base}
+    subclass: type
+    for subclass in base.__subclasses__():
+        found |= _node_types(subclass)
+    return found
+
+
+#: Every LibCST node class: ``type(x) in NODE_TYPES`` is much cheaper than an isinstance
+#: check against LibCST's abstract base classes.
+NODE_TYPES = frozenset(_node_types(cst.CSTNode))
+
 #: Nodes that open a new scope: code inside them does not run where they stand.
 SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
@@ -58,10 +71,10 @@ def child_fields(node_type: type) -> tuple[str, ...]:
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     for name in child_fields(type(node)):
         child = getattr(node, name)
-        if isinstance(child, cst.CSTNode):
+        if type(child) in NODE_TYPES:
             yield child
-        elif isinstance(child, (tuple, list)):
-            yield from (item for item in child if isinstance(item, cst.CSTNode))
+        elif type(child) is tuple or type(child) is list:
+            yield from (item for item in child if type(item) in NODE_TYPES)
 
 
 def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

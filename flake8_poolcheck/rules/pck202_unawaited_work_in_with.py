@@ -10,7 +10,7 @@ import libcst as cst
 from flake8_poolcheck.model import Applicability, Fix, FixAvailability
 from flake8_poolcheck.pools import ALL_KINDS, Pool, Returns
 from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import SemanticModel, is_read
+from flake8_poolcheck.semantic import SemanticModel
 from flake8_poolcheck.tree import SCOPES, descendants, source
 
 #: Attribute reads of a result that do not wait for it.
@@ -170,7 +170,7 @@ class UnawaitedWorkInWith(Rule):
 
     def visit_Name(self, node: cst.Name) -> None:
         ancestors = self.model.ancestors
-        if not is_read(ancestors):
+        if not self.model.name_is_read:
             self._ended.pop(node.value, None)  # rebound: a new value
             return
         parent = ancestors[-2]

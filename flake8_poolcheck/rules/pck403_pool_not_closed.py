@@ -9,7 +9,7 @@ import libcst as cst
 
 from flake8_poolcheck.pools import ALL_KINDS
 from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import PoolValue, ScopeKind, SemanticModel, is_read
+from flake8_poolcheck.semantic import PoolValue, ScopeKind, SemanticModel
 
 _CLOSERS = frozenset({"close", "terminate", "__exit__"})
 
@@ -108,7 +108,7 @@ class PoolNotClosed(Rule):
 
     def visit_Name(self, node: cst.Name) -> None:
         ancestors = self.model.ancestors
-        if not is_read(ancestors):
+        if not self.model.name_is_read:
             return
         held = next((f[node.value] for f in reversed(self._frames) if node.value in f), None)
         if held is None:
