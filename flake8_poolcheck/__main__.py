@@ -4,4 +4,5 @@ import sys
 
 from flake8_poolcheck.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # its --jobs workers may import this module again
+    sys.exit(main())

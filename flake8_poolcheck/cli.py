@@ -7,24 +7,14 @@ import contextlib
 import fnmatch
 import os
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from flake8_poolcheck import __version__
 from flake8_poolcheck.config import find_pyproject, load_config
-from flake8_poolcheck.engine import Linter, SourceError, source_text
-from flake8_poolcheck.output import (
-    WRITERS,
-    FileReport,
-    Options,
-    fixes_applied,
-    statistics,
-    unified_diff,
-)
-from flake8_poolcheck.rules import all_rules, rule_by_code
+from flake8_poolcheck.output import WRITERS, FileReport, Options, fixes_applied, statistics
+from flake8_poolcheck.runner import Job, check_files
 from flake8_poolcheck.settings import Settings, SettingsError, build_settings
 
 #: Directories never worth walking into unless named on the command line.
@@ -65,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
         "--exit-non-zero-on-fix", action="store_true", help="exit 1 when anything was fixed"
     )
     parser.add_argument("--disable-noqa", action="store_true")
+    parser.add_argument(
+        "--jobs", "-j", type=int, metavar="N", help="worker processes (default: CPU count)"
+    )
     parser.add_argument("--config", metavar="PATH", help="read settings from this pyproject.toml")
     parser.add_argument("--isolated", action="store_true", help="ignore configuration files")
     parser.add_argument("--explain", metavar="CODE", help="show a rule's documentation")
@@ -86,6 +79,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.explain:
         return _explain(args.explain)
     if args.list_rules:
+        from flake8_poolcheck.rules import all_rules
+
         for rule in all_rules():
             fix = "" if rule.fix_title is None else " (fixable)"
             opt_in = " [opt-in]" if rule.opt_in else ""
@@ -107,19 +102,21 @@ def _main(argv: Sequence[str] | None) -> int:
               f"{', '.join(WRITERS)}", file=sys.stderr)  # fmt: skip
         return EXIT_ERROR
     job = Job(
+        settings=settings,
         fix=args.fix,
         diff=args.diff,
         respect_noqa=not args.disable_noqa,
         text_edits=output_format in ("full", "json"),
         stdin_filename=args.stdin_filename,
     )
-    linter = Linter(settings)
-    files = _files(args.paths or ["."], excludes, force_exclude=args.force_exclude)
-    reports = [_run(linter, path, job) for path in files]
+    files = list(_files(args.paths or ["."], excludes, force_exclude=args.force_exclude))
+    reports = check_files(files, job, args.jobs or os.cpu_count() or 1)
     return _finish(reports, args, settings, output_format)
 
 
 def _explain(code: str) -> int:
+    from flake8_poolcheck.rules import rule_by_code
+
     rule = rule_by_code(code)
     if rule is None:
         print(f"poolcheck: error: no rule {code!r}", file=sys.stderr)
@@ -188,70 +185,6 @@ def _excluded_anywhere(path: str, patterns: Sequence[str]) -> bool:
     """Whether ``path`` or any folder it names matches an exclude pattern."""
     parts = Path(os.path.normpath(path)).parts
     return any(_excluded(os.path.join(*parts[: i + 1]), patterns) for i in range(len(parts)))
-
-
-@dataclass(frozen=True)
-class Job:
-    """What to do with each file."""
-
-    fix: bool
-    diff: bool
-    respect_noqa: bool
-    text_edits: bool  # the output format shows what fixes change
-    stdin_filename: str | None
-
-
-def _run(linter: Linter, path: str, job: Job) -> FileReport:
-    display = (job.stdin_filename or "-") if path == "-" else path
-    report = FileReport(display)
-    try:
-        source = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except OSError as error:
-        report.error = f"cannot read: {error.strerror or error}"
-        return report
-    file_linter = linter.for_file(display)
-    try:
-        if not (job.fix or job.diff):
-            report.diagnostics = file_linter.check(
-                source, respect_noqa=job.respect_noqa, text_edits=job.text_edits
-            )
-            if job.text_edits:
-                report.lines = source_text(source).splitlines(keepends=True)
-            return report
-        result = file_linter.fix(source, respect_noqa=job.respect_noqa)
-    except SourceError as error:
-        report.error = str(error)
-        return report
-    report.diagnostics = result.remaining
-    report.error = result.error
-    if result.source == source:
-        return report
-    if job.diff:
-        report.diff = unified_diff(display, source, result.source)
-    elif path == "-":
-        sys.stdout.buffer.write(result.source)
-    else:
-        try:
-            write_atomically(Path(path), result.source)
-        except OSError as error:
-            report.error = f"cannot write the fixes: {error.strerror or error}"
-            return report
-    report.fixed = result.fixed
-    return report
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` by ``data`` through a renamed temporary file, keeping its mode."""
-    mode = path.stat().st_mode
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def _finish(

@@ -10,24 +10,27 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import re
 import tokenize
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from flake8_poolcheck.model import Applicability, Diagnostic, Fix, Replacement, TextEdit
+from flake8_poolcheck.model import Applicability, Diagnostic, Fix, TextEdit
 from flake8_poolcheck.noqa import NoqaMap
-from flake8_poolcheck.pools import POOL_MODULE_ROOTS, factory_table, methods_for
+from flake8_poolcheck.pools import factory_table, methods_for
+from flake8_poolcheck.prefilter import Prefilter
 from flake8_poolcheck.rules import Report, all_rules
 from flake8_poolcheck.rules.pck000_unparsable_file import UnparsableFile
 from flake8_poolcheck.semantic import SemanticModel
 from flake8_poolcheck.settings import Settings
 from flake8_poolcheck.tree import NODE_TYPES, child_fields
+
+if TYPE_CHECKING:
+    from flake8_poolcheck.model import Replacement
 
 Source = Union[str, bytes]
 _Handler = Callable[[Any], None]
@@ -51,10 +54,7 @@ class Linter:
         self._walked_rules = tuple(rule for rule in self.rules if rule is not UnparsableFile)
         self._factories = factory_table(settings.pool_factories, settings.thread_pool_factories)
         self._methods = methods_for(settings.target_version)
-        roots = {*POOL_MODULE_ROOTS, *(name.split(".")[0] for name in self._factories)}
-        pattern = "|".join(sorted(re.escape(root) for root in roots))
-        self._may_use_pools = re.compile(pattern)
-        self._may_use_pools_bytes = re.compile(pattern.encode())
+        self.prefilter = Prefilter(settings)
 
     def for_file(self, path: str) -> Linter:
         """This linter, or one with the per-file ignores that match ``path``."""
@@ -122,7 +122,7 @@ class Linter:
     def _lint(
         self, source: Source, *, respect_noqa: bool
     ) -> tuple[cst.Module | None, list[Diagnostic]]:
-        if not self._mentions_pools(source):
+        if not self.prefilter.may_use_pools(source):
             return None, []
         module, diagnostics = self._parse_and_walk(source)
         if respect_noqa and diagnostics:
@@ -145,11 +145,6 @@ class Linter:
         except RecursionError:
             return None, self._unparsable("the code is nested too deeply to analyse")
         return module, _diagnostics(module, reports)
-
-    def _mentions_pools(self, source: Source) -> bool:
-        if isinstance(source, bytes):
-            return self._may_use_pools_bytes.search(source) is not None
-        return self._may_use_pools.search(source) is not None
 
     def _unparsable(self, reason: str) -> list[Diagnostic]:
         if UnparsableFile not in self.rules:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
-import libcst as cst
+if TYPE_CHECKING:  # the front ends import this module before they know they need LibCST
+    import libcst as cst
 
-#: What a fix puts in place of a node: one node, or several statements (none: removal).
-Replacement = Union[cst.CSTNode, cst.FlattenSentinel[cst.CSTNode]]
-#: A fix's changes: nodes of the parsed module and what replaces each.
-Edits = tuple[tuple[cst.CSTNode, Replacement], ...]
+    #: What a fix puts in place of a node: one node, or several statements (none: removal).
+    Replacement = Union[cst.CSTNode, cst.FlattenSentinel[cst.CSTNode]]
+    #: A fix's changes: nodes of the parsed module and what replaces each.
+    Edits = tuple[tuple[cst.CSTNode, Replacement], ...]
 
 
 class Applicability(enum.Enum):

@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from flake8_poolcheck import __version__
-from flake8_poolcheck.docs import rule_page, sections
 from flake8_poolcheck.model import Applicability, Diagnostic
-from flake8_poolcheck.rules import all_rules
 
 DOCS_PATH = "docs/rules/{code}.md"  # the rule pages shipped in this repository
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -29,6 +27,7 @@ class FileReport:
     error: str | None = None
     diff: str = ""
     lines: list[str] = field(default_factory=list)  # the text checked, for `full`
+    names: dict[str, str] = field(default_factory=dict)  # the names of the codes fixed
 
 
 @dataclass(frozen=True)
@@ -136,6 +135,9 @@ def write_github(reports: Sequence[FileReport], out: TextIO, options: Options) -
 
 def write_sarif(reports: Sequence[FileReport], out: TextIO, options: Options) -> None:
     """One SARIF 2.1.0 log with the rule metadata and every result."""
+    from flake8_poolcheck.docs import rule_page, sections  # the rules need LibCST
+    from flake8_poolcheck.rules import all_rules
+
     rules = list(all_rules())
     index = {rule.code: position for position, rule in enumerate(rules)}
     results = [
@@ -240,12 +242,11 @@ def statistics(reports: Sequence[FileReport], options: Options) -> str:
 
 def fixes_applied(reports: Sequence[FileReport]) -> str:
     """What --fix changed, per file and code (``--show-fixes``)."""
-    names = {rule.code: rule.name for rule in all_rules()}
     lines = []
     for report in reports:
         if report.fixed:
             lines.append(f"{report.path}:")
             for code, count in sorted(report.fixed.items()):
-                lines.append(f"    {count} x {code} ({names.get(code, '')})")
+                lines.append(f"    {count} x {code} ({report.names[code]})")
     total = sum(sum(report.fixed.values()) for report in reports)
     return "\n".join([f"Fixed {total} error{'s' if total != 1 else ''}:", *lines]) if total else ""

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from flake8_poolcheck.settings import DEFAULT_TARGET_VERSION
+
 
 class PoolKind(enum.Enum):
     """How a pool moves work to its workers, which decides what must pickle."""
@@ -76,9 +78,6 @@ CONTEXT_CLASSES: Mapping[str, str] = {
         ("ForkServerContext", "forkserver"),
     )
 }
-
-#: The words that must appear in a file for any pool to be found in it.
-POOL_MODULE_ROOTS = ("multiprocess", "billiard")
 
 
 def factory_table(
@@ -152,9 +151,6 @@ _ADDED_PARAMS = (
     ((3, 16), "imap", "buffersize"),
     ((3, 16), "imap_unordered", "buffersize"),
 )
-
-#: The oldest Python the checker targets when the project does not say.
-DEFAULT_TARGET_VERSION = (3, 9)
 
 
 def methods_for(version: tuple[int, int] = DEFAULT_TARGET_VERSION) -> dict[str, Method]:

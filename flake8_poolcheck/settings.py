@@ -7,12 +7,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from flake8_poolcheck.pools import DEFAULT_TARGET_VERSION
-
 #: Every code of this checker starts with it; selecting it selects all default rules.
 CODE_PREFIX = "PCK"
+#: The band of opt-in rules (off unless selected by a prefix longer than CODE_PREFIX).
+OPT_IN_PREFIX = "PCK9"
 _CODE_PREFIX_RE = re.compile(r"^PCK[0-9]{0,3}$")
 _VERSION_RE = re.compile(r"^(?:py)?3\.?([0-9]{1,2})$")
+
+
+#: The oldest Python the checker targets when the project does not say.
+DEFAULT_TARGET_VERSION = (3, 9)
 
 
 class SettingsError(ValueError):

@@ -100,7 +100,7 @@ def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPat
 
 
 def test_syntax_error_is_a_diagnostic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "broken.py").write_text("import multiprocessing\nx = = 1\n")
+    (tmp_path / "broken.py").write_text("from multiprocessing import Pool\nx = = 1\n")
     code, out, err = run(capsys, str(tmp_path))
     assert code == 1
     assert ":1:1: PCK000 File could not be parsed" in out

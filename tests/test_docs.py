@@ -79,6 +79,14 @@ def test_rule_is_complete(rule: type[Rule]) -> None:
     assert f"{rule.code} {rule.name}" in changelog
 
 
+def test_opt_in_rules_are_the_9xx_band() -> None:
+    """The flake8 plugin relies on it to keep opt-in rules off without importing them."""
+    from flake8_poolcheck.settings import OPT_IN_PREFIX
+
+    for rule in RULES:
+        assert rule.opt_in == rule.code.startswith(OPT_IN_PREFIX), rule.code
+
+
 def test_codes_are_never_reused() -> None:
     """A released code keeps its name forever (add new codes, never rename old ones)."""
     released = dict(

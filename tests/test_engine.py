@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -160,3 +161,30 @@ def test_unsafe_fixes_need_the_flag(tmp_path: Path) -> None:
     assert path.read_text() == source
     assert main(["--isolated", "--fix", "--unsafe-fixes", str(path)]) == 0
     assert path.read_text().endswith(FIXED_LINE)
+
+
+def test_libcst_loads_only_for_files_that_may_use_pools(tmp_path: Path) -> None:
+    """The front ends answer files without pools before importing LibCST."""
+    (tmp_path / "plain.py").write_text("def f(pool):\n    return pool.map(len, [])\n")
+    script = (
+        "import sys\n"
+        "import flake8_poolcheck.plugin\n"
+        "from flake8_poolcheck.cli import main\n"
+        f"assert main(['--isolated', {str(tmp_path)!r}]) == 0\n"
+        "assert 'libcst' not in sys.modules, 'LibCST was imported'\n"
+        f"open({str(tmp_path / 'job.py')!r}, 'w').write('from multiprocessing import Pool\\n')\n"
+        f"main(['--isolated', {str(tmp_path)!r}])\n"
+        "assert 'libcst' in sys.modules\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_jobs_give_the_same_reports(capsys: pytest.CaptureFixture[str]) -> None:
+    fixtures = str(Path(__file__).resolve().parent.parent / "fixtures")
+    outputs = []
+    for jobs in ("1", "2"):
+        main(["--isolated", "--jobs", jobs, "--output-format", "json", fixtures])
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) > 1000

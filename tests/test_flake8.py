@@ -85,7 +85,7 @@ def test_version_lists_the_plugin() -> None:
 
 
 def test_unparsable_file_yields_pck000_not_an_exception() -> None:
-    lines = ["import multiprocessing\n", "x = = 1\n"]
+    lines = ["from multiprocessing import Pool\n", "x = = 1\n"]
     results = list(Plugin(None, lines, "broken.py").run())  # type: ignore[arg-type]
     assert [(row, col, text.split()[0]) for row, col, text, _ in results] == [(1, 0, "PCK000")]
 

@@ -73,7 +73,8 @@ def test_json_fields_and_edits(job: Path, capsys: pytest.CaptureFixture[str]) ->
     assert [item["code"] for item in items] == ["PCK201", "PCK102", "PCK102"]
     fixed = items[1]
     assert set(fixed) == {
-        "code", "name", "message", "filename", "location", "end_location", "fix", "noqa_row", "url",
+        "code", "name", "message", "filename", "location", "end_location", "fix", "noqa_row",
+        "url",
     }  # fmt: skip
     assert fixed["location"] == {"row": 10, "column": 22}
     assert fixed["fix"] == {

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from support import ROOT
 
-BAD = "import multiprocessing\n\n\ndef run(pool: multiprocessing.pool.ThreadPool, pairs):\n    return pool.map(lambda pair: divmod(*pair), pairs)\n"
-GOOD = "import multiprocessing\n\n\ndef run(pool: multiprocessing.pool.ThreadPool, pairs):\n    return pool.starmap(divmod, pairs)\n"
+HEADER = "import multiprocessing\n\n\ndef run(pool: multiprocessing.pool.ThreadPool, pairs):\n"
+BAD = HEADER + "    return pool.map(lambda pair: divmod(*pair), pairs)\n"
+GOOD = HEADER + "    return pool.starmap(divmod, pairs)\n"
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +61,8 @@ def test_fix_argument_rewrites_and_fails(repo: Path, home: Path) -> None:
         ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
     (repo / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {ROOT}\n  rev: {revision}\n  hooks:\n  - id: poolcheck\n    args: [--fix]\n"
+        f"repos:\n- repo: {ROOT}\n  rev: {revision}\n"
+        "  hooks:\n  - id: poolcheck\n    args: [--fix]\n"
     )
     result = pre_commit("run", "poolcheck", "--files", "bad.py", cwd=repo, home=home)
     assert result.returncode == 1, result.stdout + result.stderr

@@ -8,18 +8,19 @@ from flake8_poolcheck.rules import Rule
 
 class UnparsableFile(Rule):
     """## What it does
-    Reports a file that mentions a pool module but that LibCST cannot parse, once,
-    at line 1, with the parser's message.
+    Reports a file that may use pools but that LibCST cannot parse, once, at
+    line 1, with the parser's message.
 
     ## Why is this bad?
     A file that does not parse cannot be checked, so every other rule is silent
     on it. The checker says so instead of crashing or passing the file quietly.
-    (Files that never mention `multiprocessing` or another pool package are not
-    parsed at all; flake8 reports their syntax errors as E999.)
+    (Files that cannot use pools, because they never mention a pool package or
+    never name a `Pool`, are not parsed at all; flake8 reports their syntax errors
+    as E999.)
 
     ## Example
     ```python
-    import multiprocessing
+    from multiprocessing import Pool
 
     def broken(:
         pass
@@ -27,7 +28,7 @@ class UnparsableFile(Rule):
 
     ## Use instead
     ```python
-    import multiprocessing
+    from multiprocessing import Pool
 
 
     def fixed():

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from flake8_poolcheck.model import Applicability, Edits, Fix, FixAvailability
+from flake8_poolcheck.model import Applicability, Fix, FixAvailability
 from flake8_poolcheck.pools import ALL_KINDS, BLOCKING_FORM, PoolCall, Returns
 from flake8_poolcheck.rules import Report, Rule
 from flake8_poolcheck.semantic import SemanticModel
 from flake8_poolcheck.tree import descendants
+
+if TYPE_CHECKING:
+    from flake8_poolcheck.model import Edits
 
 
 @dataclass(frozen=True)
