@@ -9,6 +9,7 @@ every reported position refers to the text the user sees.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 import tokenize
 from collections import Counter
@@ -132,6 +133,19 @@ class Linter:
         return module, diagnostics
 
     def _parse_and_walk(self, source: Source) -> tuple[cst.Module | None, list[Diagnostic]]:
+        # A LibCST tree is a large acyclic graph: reference counting frees it, and the
+        # cycle collector's passes over it only cost time (about 8% of a check).
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._parse_and_walk_unguarded(source)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _parse_and_walk_unguarded(
+        self, source: Source
+    ) -> tuple[cst.Module | None, list[Diagnostic]]:
         try:
             module = cst.parse_module(source)
         except cst.ParserSyntaxError as error:
