@@ -19,9 +19,9 @@ suite has no timed checks.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -136,10 +136,8 @@ def pool_heavy(corpus: Path, repeat: int) -> tuple[int, int, float, float]:
         parse = analysis = 0.0
         for source in sources:
             start = time.perf_counter()
-            try:
+            with contextlib.suppress(libcst.ParserSyntaxError):
                 libcst.parse_module(source)
-            except libcst.ParserSyntaxError:
-                pass
             parse += time.perf_counter() - start
             start = time.perf_counter()
             linter.check(source)
@@ -174,38 +172,41 @@ def main() -> None:
         else:
             corpus = Path(scratch) / "corpus"
             files, lines = build_corpus(corpus)
-        print(
-            f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-        )
+        machine = f"{platform.platform()}, {os.cpu_count()} CPUs"
+        print(f"machine: {machine}, Python {platform.python_version()}")
         print(f"corpus: {corpus} ({files:,} files, {lines:,} lines)")
         medians = time_commands(commands(corpus, args.skip_flake8), args.repeat)
         heavy_files, heavy_lines, parse, analysis = pool_heavy(corpus, args.repeat)
         rss = peak_rss_mib(commands(corpus, skip_flake8=True)["poolcheck"])
 
+    report(medians, heavy_files, heavy_lines, analysis / parse, rss)
+
+
+def report(
+    medians: dict[str, float], heavy_files: int, heavy_lines: int, heavy: float, rss: float
+) -> None:
     print("\nmedian wall time")
     for name, seconds in medians.items():
         print(f"  {name:<20} {seconds:8.2f} s")
     print("\nratios (goal in brackets)")
+
+    def ratio(label: str, value: float, goal: str) -> None:
+        print(f"  {label:<32} {value:6.3f}  ({goal})")
+
     if "flake8" in medians:
-        print(
-            f"  flake8 + poolcheck / flake8    {medians['flake8 + poolcheck'] / medians['flake8']:6.3f}  (<= 1.05)"
-        )
+        plugin = medians["flake8 + poolcheck"] / medians["flake8"]
+        ratio("flake8 + poolcheck / flake8", plugin, "<= 1.05")
         if "flake8 + bugbear" in medians:
-            print(
-                f"  flake8 + bugbear / flake8      {medians['flake8 + bugbear'] / medians['flake8']:6.3f}  (for scale)"
+            ratio(
+                "flake8 + bugbear / flake8",
+                medians["flake8 + bugbear"] / medians["flake8"],
+                "for scale",
             )
     if "ruff" in medians:
-        print(
-            f"  poolcheck / ruff               {medians['poolcheck'] / medians['ruff']:6.3f}  (<= 2)"
-        )
-        print(
-            f"  poolcheck -j1 / ruff           {medians['poolcheck -j1'] / medians['ruff']:6.3f}"
-        )
-    print(
-        f"  analysis / LibCST parse        {analysis / parse:6.3f}  (<= 1.5; "
-        f"{heavy_files} files, {heavy_lines:,} lines that may use pools)"
-    )
-    print(f"  poolcheck peak RSS             {rss:6.1f} MiB  (<= 200)")
+        ratio("poolcheck / ruff", medians["poolcheck"] / medians["ruff"], "<= 2")
+        ratio("poolcheck -j1 / ruff", medians["poolcheck -j1"] / medians["ruff"], "one process")
+    ratio("analysis / LibCST parse", heavy, f"<= 1.5; {heavy_files} files, {heavy_lines:,} lines")
+    print(f"  {'poolcheck peak RSS':<32} {rss:6.1f} MiB  (<= 200)")
 
 
 if __name__ == "__main__":
