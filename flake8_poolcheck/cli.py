@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import fnmatch
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import TextIO
 from flake8_poolcheck import __version__
 from flake8_poolcheck.config import find_pyproject, load_config
 from flake8_poolcheck.output import WRITERS, FileReport, Options, fixes_applied, statistics
-from flake8_poolcheck.runner import Job, check_files
+from flake8_poolcheck.runner import Job, check_files, raise_interrupt
 from flake8_poolcheck.settings import Settings, SettingsError, build_settings
 
 #: Directories never worth walking into unless named on the command line.
@@ -26,6 +27,7 @@ DEFAULT_EXCLUDE = (
 PYTHON_SUFFIXES = (".py", ".pyi")
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,11 +69,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # SIGTERM unwinds like Ctrl-C, so that a fix being written is cleaned up, not cut off.
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
     try:
         return _main(argv)
     except BrokenPipeError:  # the reader went away (`poolcheck | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("poolcheck: interrupted; every file is either unchanged or fixed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -8,6 +8,7 @@ every reported position refers to the text the user sees.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import gc
 import io
@@ -82,7 +83,10 @@ class Linter:
             chosen = self._fixes_to_apply(module, diagnostics)
             if module is None or not chosen:
                 break
-            new_source = _apply(module, [fix for _, fix in chosen]).bytes
+            try:
+                new_source = _apply(module, [fix for _, fix in chosen]).bytes
+            except RecursionError:
+                return FixResult(source, diagnostics, fixed, f"cannot fix: {_TOO_DEEP}")
             if not _compiles(new_source) and _compiles(source):
                 error = "the fixed text would not compile; the file was left as it was"
                 return FixResult(source, diagnostics, fixed, error)
@@ -146,19 +150,21 @@ class Linter:
     def _parse_and_walk_unguarded(
         self, source: Source
     ) -> tuple[cst.Module | None, list[Diagnostic]]:
+        if _too_deep_for_libcst(source):
+            return None, self._unparsable(_TOO_DEEP)
         try:
             module = cst.parse_module(source)
         except cst.ParserSyntaxError as error:
             return None, self._unparsable(error.message.removeprefix("parser error: "))
         except RecursionError:
-            return None, self._unparsable("the code is nested too deeply to parse")
-        except (UnicodeDecodeError, LookupError) as error:
+            return None, self._unparsable(_TOO_DEEP)
+        except (UnicodeDecodeError, LookupError, SyntaxError) as error:
+            # SyntaxError: an unknown or broken coding cookie, found while decoding
             raise SourceError(f"cannot decode: {error}") from error
         try:
-            reports = self._walk(module)
+            return module, _diagnostics(module, self._walk(module))
         except RecursionError:
-            return None, self._unparsable("the code is nested too deeply to analyse")
-        return module, _diagnostics(module, reports)
+            return None, self._unparsable(_TOO_DEEP)
 
     def _unparsable(self, reason: str) -> list[Diagnostic]:
         if UnparsableFile not in self.rules:
@@ -236,6 +242,25 @@ class _Walker:
         for handler in self._leavers.get(node_type, ()):
             handler(node)
         self._ancestors.pop()
+
+
+_TOO_DEEP = "the code is nested too deeply to parse"
+
+
+def _too_deep_for_libcst(source: Source) -> bool:
+    """Whether Python's own parser finds the code nested too deeply.
+
+    LibCST's native parser crashes the whole process (or runs for minutes) on nesting a
+    few thousand levels deep, which CPython refuses quickly; so CPython is asked first.
+    Other syntax errors are left to LibCST, which may know newer syntax.
+    """
+    try:
+        ast.parse(source)
+    except (RecursionError, MemoryError):
+        return True
+    except (SyntaxError, ValueError) as error:
+        return "too many nested" in str(error)
+    return False
 
 
 def source_text(source: Source) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -66,6 +67,11 @@ class Checker:
         except SourceError as error:
             report.error = str(error)
             return report
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as error:  # a bug of ours must not cost the user the other files
+            report.error = f"internal error: {type(error).__name__}: {error} (please report it)"
+            return report
         report.diagnostics = result.remaining
         report.error = result.error
         if result.source == source:
@@ -121,9 +127,18 @@ def check_files(paths: list[str], job: Job, jobs: int) -> list[FileReport]:
 _worker: Checker | None = None
 
 
+def raise_interrupt(signum: int, frame: object) -> None:
+    """A signal handler that unwinds the stack (running cleanups) like Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 def _start_worker(job: Job) -> None:
     global _worker
     _worker = Checker(job)
+    # Ctrl-C reaches every process of the group: the parent handles it and terminates the
+    # pool, whose SIGTERM then unwinds a worker that is writing a fix.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, raise_interrupt)
 
 
 def _check_in_worker(path: str, source: bytes) -> FileReport:
