@@ -78,6 +78,8 @@ def test_undecodable_files_are_errors_naming_the_file(
         "null-byte",
         "long-line",
         "deep",
+        "deep-operators",
+        "deep-attributes",
         "syntax",
         "bom",
         "crlf",
