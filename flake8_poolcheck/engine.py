@@ -13,6 +13,7 @@ import dataclasses
 import gc
 import io
 import tokenize
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -255,7 +256,9 @@ def _too_deep_for_libcst(source: Source) -> bool:
     Other syntax errors are left to LibCST, which may know newer syntax.
     """
     try:
-        ast.parse(source)
+        with warnings.catch_warnings():  # the user's code's warnings are not ours to print
+            warnings.simplefilter("ignore")
+            ast.parse(source)
     except (RecursionError, MemoryError):
         return True
     except (SyntaxError, ValueError) as error:
@@ -371,7 +374,9 @@ def _apply(module: cst.Module, fixes: list[Fix]) -> cst.Module:
 
 def _compiles(source: bytes) -> bool:
     try:
-        compile(source, "<fixed>", "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, "<fixed>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         return False
     return True

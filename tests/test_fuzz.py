@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import os
 import textwrap
+import warnings
 
 import hypothesmith
 import libcst as cst
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flake8_poolcheck.engine import Linter
 from flake8_poolcheck.rules import all_rules
 from flake8_poolcheck.settings import Settings
+
+#: Generated programs are full of code Python warns about when it compiles them.
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 
 EXAMPLES = int(os.environ.get("POOLCHECK_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(
@@ -34,7 +39,9 @@ HEADER = "from multiprocessing import Pool\n"
 
 def compiles(source: str | bytes) -> bool:
     try:
-        compile(source, "<fuzz>", "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, "<fuzz>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         return False
     return True

@@ -164,8 +164,9 @@ def test_interrupted_fix_leaves_each_file_whole(tmp_path: Path, sig: signal.Sign
     """Every file ends either untouched or completely fixed, and no temporary is left."""
     for index in range(300):
         (tmp_path / f"job_{index:03}.py").write_text(FIXABLE * 20)
+    command = ["-m", "flake8_poolcheck", "--isolated", "--fix", "--jobs", "1", str(tmp_path)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "flake8_poolcheck", "--isolated", "--fix", "--jobs", "1", str(tmp_path)],
+        [sys.executable, *command],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     deadline = time.monotonic() + 60
