@@ -184,6 +184,7 @@ def test_interrupted_fix_leaves_each_file_whole(tmp_path: Path, sig: signal.Sign
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::SyntaxWarning", "ignore::DeprecationWarning")
 def test_every_stdlib_file(tmp_path: Path) -> None:
     """The whole standard library through the engine, pre-filter off so every file is walked:
     no crash, every diagnostic well-formed, and fixing leaves files compiling and stable."""
