@@ -20,7 +20,8 @@ import libcst as cst
 
 from flake8_poolcheck.model import Fix, FixAvailability
 from flake8_poolcheck.pools import PoolKind
-from flake8_poolcheck.semantic import SemanticModel
+from flake8_poolcheck.semantic import FunctionFacts, SemanticModel
+from flake8_poolcheck.tasks import ModuleTask, module_task
 
 _MODULE_NAME = re.compile(r"^pck[0-9]{3}_[a-z0-9_]+$")
 
@@ -83,3 +84,32 @@ def all_rules() -> tuple[type[Rule], ...]:
 
 def rule_by_code(code: str) -> type[Rule] | None:
     return next((rule for rule in all_rules() if rule.code == code.upper()), None)
+
+
+class TaskBodyRule(Rule):
+    """A rule about what a task function's body does: its calls are collected during the
+    walk and judged at the end, when every module function is known (also those defined
+    after the pool call), one call deep into the module functions the task calls."""
+
+    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
+        super().__init__(model, sink)
+        self._tasks: list[ModuleTask] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        task = module_task(self.model, node, self.kinds)
+        if task is not None:
+            self._tasks.append(task)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        for task in self._tasks:
+            found = self.model.reaches(task.function.name.value, self.body_does, depth=1)
+            if found is not None:
+                self.report_task(task, found, self.model.functions[found])
+
+    def body_does(self, facts: FunctionFacts) -> bool:
+        """Whether a function whose own body has ``facts`` is what the rule looks for."""
+        raise NotImplementedError
+
+    def report_task(self, task: ModuleTask, found: str, facts: FunctionFacts) -> None:
+        """Report ``task``, whose function ``found`` (itself, or one it calls) has ``facts``."""
+        raise NotImplementedError

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import libcst as cst
-
 from flake8_poolcheck.pools import PROCESS_KINDS, PoolKind
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import FunctionFacts, SemanticModel
-from flake8_poolcheck.tasks import ModuleTask, module_task
+from flake8_poolcheck.rules import TaskBodyRule
+from flake8_poolcheck.semantic import FunctionFacts
+from flake8_poolcheck.tasks import ModuleTask
 
 #: Process pools and dill pools both run their tasks in daemonic worker processes.
 _DAEMONIC = frozenset({PoolKind.PROCESS, PoolKind.DILL})
 
 
-def _starts_processes(facts: FunctionFacts) -> bool:
-    spawning = any(pool.kind in _DAEMONIC for pool in facts.pools)
-    return spawning or bool(facts.processes)
-
-
-class NestedPoolInTask(Rule):
+class NestedPoolInTask(TaskBodyRule):
     """## What it does
     Flags a module function used as the task of a process pool when it creates a
     process pool or a `multiprocessing.Process` itself, directly or in a module
@@ -89,24 +80,12 @@ class NestedPoolInTask(Rule):
     )
     kinds = PROCESS_KINDS | {PoolKind.DILL}
 
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._tasks: list[ModuleTask] = []
+    def body_does(self, facts: FunctionFacts) -> bool:
+        spawning = any(pool.kind in _DAEMONIC for pool in facts.pools)
+        return spawning or bool(facts.processes)
 
-    def visit_Call(self, node: cst.Call) -> None:
-        task = module_task(self.model, node, self.kinds)
-        if task is not None:
-            self._tasks.append(task)
-
-    def leave_Module(self, node: cst.Module) -> None:
-        # Every function is known by now, also those defined after the pool call.
-        for task in self._tasks:
-            name = task.function.name.value
-            found = self.model.reaches(name, _starts_processes, depth=1)
-            if found is None:
-                continue
-            facts = self.model.functions[found]
-            made = "a process pool" if facts.pools else "a `Process`"
-            how = f"creates {made}" + ("" if found == name else f" (in `{found}()`)")
-            where = task.pool_call.method.returns.value
-            self.report(task.task, task=name, how=how, where=where)
+    def report_task(self, task: ModuleTask, found: str, facts: FunctionFacts) -> None:
+        name = task.function.name.value
+        made = "a process pool" if facts.pools else "a `Process`"
+        how = f"creates {made}" + ("" if found == name else f" (in `{found}()`)")
+        self.report(task.task, task=name, how=how, where=task.pool_call.method.returns.value)

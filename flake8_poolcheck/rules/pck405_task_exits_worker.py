@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import libcst as cst
-
 from flake8_poolcheck.pools import PoolKind
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import FunctionFacts, SemanticModel
-from flake8_poolcheck.tasks import ModuleTask, module_task
+from flake8_poolcheck.rules import TaskBodyRule
+from flake8_poolcheck.semantic import FunctionFacts
+from flake8_poolcheck.tasks import ModuleTask
 
 
-def _exits(facts: FunctionFacts) -> bool:
-    return bool(facts.exits)
-
-
-class TaskExitsWorker(Rule):
+class TaskExitsWorker(TaskBodyRule):
     """## What it does
     Flags a module function used as a pool task that calls `sys.exit()`, `exit()`,
     `quit()` or `os._exit()`, directly or in a module function it calls.
@@ -78,22 +70,11 @@ class TaskExitsWorker(Rule):
     )
     kinds = frozenset({PoolKind.PROCESS, PoolKind.THREAD})
 
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._tasks: list[ModuleTask] = []
+    def body_does(self, facts: FunctionFacts) -> bool:
+        return bool(facts.exits)
 
-    def visit_Call(self, node: cst.Call) -> None:
-        task = module_task(self.model, node, self.kinds)
-        if task is not None:
-            self._tasks.append(task)
-
-    def leave_Module(self, node: cst.Module) -> None:
-        for task in self._tasks:
-            name = task.function.name.value
-            found = self.model.reaches(name, _exits, depth=1)
-            if found is None:
-                continue
-            via = "" if found == name else f" (in `{found}()`)"
-            exit_call = self.model.functions[found].exits[0]
-            method = task.pool_call.method.name
-            self.report(task.task, task=name, exit=exit_call, via=via, method=method)
+    def report_task(self, task: ModuleTask, found: str, facts: FunctionFacts) -> None:
+        name = task.function.name.value
+        via = "" if found == name else f" (in `{found}()`)"
+        method = task.pool_call.method.name
+        self.report(task.task, task=name, exit=facts.exits[0], via=via, method=method)
