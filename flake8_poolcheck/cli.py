@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--diff", action="store_true", help="print fixes as diffs, write nothing")
     for option in ("select", "extend-select", "ignore", "extend-ignore"):
         parser.add_argument(f"--{option}", metavar="CODES", help="comma-separated code prefixes")
+    parser.add_argument(
+        "--per-file-ignores", metavar="PATTERN:CODES", help="e.g. 'tests/*:PCK401,PCK403'"
+    )
     parser.add_argument("--exclude", metavar="PATTERNS", help="replaces the default excludes")
     parser.add_argument("--extend-exclude", metavar="PATTERNS")
     parser.add_argument(
@@ -143,17 +146,35 @@ def _option_values(args: argparse.Namespace) -> dict[str, object]:
         config = Path(args.config) if args.config else find_pyproject(Path.cwd())
         if config is not None:
             values.update(load_config(config))
-    for option in ("select", "extend-select", "ignore", "extend-ignore", "extend-exclude"):
+    for option in (
+        "select",
+        "extend-select",
+        "ignore",
+        "extend-ignore",
+        "exclude",
+        "extend-exclude",
+    ):
         given = getattr(args, option.replace("-", "_"))
         if given is not None:
             values[option] = _split(given)
-    if args.exclude is not None:
-        values["exclude"] = _split(args.exclude)
+    if args.per_file_ignores is not None:
+        values["per-file-ignores"] = _per_file_ignores(args.per_file_ignores)
     if args.unsafe_fixes is not None:
         values["unsafe-fixes"] = args.unsafe_fixes
     if args.output_format is not None:
         values["output-format"] = args.output_format
     return values
+
+
+def _per_file_ignores(text: str) -> dict[str, list[str]]:
+    """flake8's form, ``"tests/*:PCK401,PCK403 scripts/*.py:PCK4"``, as a table."""
+    table: dict[str, list[str]] = {}
+    for item in text.split():
+        pattern, separator, codes = item.rpartition(":")
+        if not separator or not pattern:
+            raise SettingsError(f"per-file-ignores: {item!r} is not PATTERN:CODES")
+        table.setdefault(pattern, []).extend(_split(codes))
+    return table
 
 
 def _split(text: str) -> list[str]:

@@ -75,6 +75,15 @@ def test_per_file_ignores(project: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert found == {"job.py": DEFAULT, "test_job.py": {"PCK102"}}
 
 
+def test_per_file_ignores_on_the_command_line(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    found = codes(capsys, "", "--per-file-ignores", "tests/*:PCK2,PCK105 src/job.py:PCK1", ".")
+    assert found == {"job.py": {"PCK201"}, "test_job.py": {"PCK102"}}
+    assert main(["--per-file-ignores", "PCK201", "."]) == 2
+    assert "is not PATTERN:CODES" in capsys.readouterr().err
+
+
 def test_exclude_and_extend_exclude(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert set(codes(capsys, 'extend-exclude = ["tests"]', ".")) == {"job.py"}
     assert set(codes(capsys, 'exclude = ["src"]', ".")) == {"test_job.py"}
