@@ -2,36 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import libcst as cst
 
-from flake8_poolcheck.pools import ALL_KINDS, PoolCall
-from flake8_poolcheck.rules import Rule
-from flake8_poolcheck.semantic import SemanticModel
+from flake8_poolcheck.pools import ALL_KINDS
+from flake8_poolcheck.rules import Report, Rule
+from flake8_poolcheck.semantic import ResultValue, SemanticModel
 from flake8_poolcheck.tree import SCOPES
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
 
-def in_loop_body(model: SemanticModel) -> bool:
-    """Whether the node being visited runs once per iteration of an enclosing loop
-    (a ``for``/``while`` body or a comprehension's element) in its own scope."""
+def innermost_loop(model: SemanticModel) -> cst.CSTNode | None:
+    """The loop the node being visited runs once per iteration of (a ``for``/``while``
+    body or a comprehension's element) within its own scope, if any."""
     ancestors = model.ancestors
     for index in range(len(ancestors) - 2, -1, -1):
         node, child = ancestors[index], ancestors[index + 1]
         if isinstance(node, SCOPES):
-            return False
+            return None
         if isinstance(node, (cst.For, cst.While)) and child is node.body:
-            return True
+            return node
         if isinstance(node, _COMPREHENSIONS) and child is not node.for_in:
-            return True
-    return False
+            return node
+    return None
 
 
 class SerialSubmissionInLoop(Rule):
     """## What it does
-    Flags a blocking `apply()`, or `apply_async(...).get()`, inside the body of a
-    `for` or `while` loop or the element of a comprehension (not inside a function
-    defined in the loop).
+    Flags a blocking `apply()`, or `apply_async(...).get()` (chained, or through a
+    name read in the same iteration), inside the body of a `for` or `while` loop or
+    the element of a comprehension (not inside a function defined in the loop).
 
     ## Why is this bad?
     `apply()` is `apply_async(...).get()`: it waits for its task to finish before
@@ -85,21 +87,26 @@ class SerialSubmissionInLoop(Rule):
     )
     kinds = ALL_KINDS
 
-    def visit_Call(self, node: cst.Call) -> None:
-        pool_call = self._blocking_call(node)
-        if pool_call is not None and in_loop_body(self.model):
-            what = "`apply()`" if pool_call.method.name == "apply" else "`apply_async(...).get()`"
-            self.report(node, what=what)
+    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
+        super().__init__(model, sink)
+        self._loop_of: dict[int, cst.CSTNode | None] = {}  # apply_async call -> its loop
 
-    def _blocking_call(self, node: cst.Call) -> PoolCall | None:
+    def visit_Call(self, node: cst.Call) -> None:
         pool_call = self.model.pool_call(node)
-        if pool_call is not None:
-            return pool_call if pool_call.method.name == "apply" else None
+        if pool_call is None:
+            return
+        if pool_call.method.name == "apply_async":
+            self._loop_of[id(node)] = innermost_loop(self.model)
+        elif pool_call.method.name == "apply" and innermost_loop(self.model) is not None:
+            self.report(node, what="`apply()`")
+
+    def leave_Call(self, node: cst.Call) -> None:
+        """``result.get()`` in the iteration that submitted ``result`` (children seen)."""
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "get":
-            receiver = func.value
-            if isinstance(receiver, cst.Call):
-                submitted = self.model.pool_call(receiver)
-                if submitted is not None and submitted.method.name == "apply_async":
-                    return submitted
-        return None
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "get"):
+            return
+        result = self.model.value_of(func.value)
+        if isinstance(result, ResultValue) and result.pool_call.method.name == "apply_async":
+            loop = self._loop_of.get(id(result.pool_call.call))
+            if loop is not None and loop is innermost_loop(self.model):
+                self.report(node, what="`apply_async(...).get()`")
