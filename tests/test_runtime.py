@@ -34,7 +34,8 @@ pytestmark = pytest.mark.runtime
 
 @dataclass(frozen=True)
 class Run:
-    outcome: dict[str, object] | None  # None: still running at the deadline
+    outcome: dict[str, object] | None  # None: still running at the deadline, or exited early
+    exit_status: int | None  # None: still running at the deadline
     stdout: str
     stderr: str
 
@@ -46,11 +47,11 @@ def run_case(fixture: Path, case: str | None, kind: str, timeout: float) -> Run:
         process = subprocess.Popen(
             command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
         )
+        exit_status: int | None = None
         try:
-            process.wait(timeout=timeout)
-            finished = True
+            exit_status = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            finished = False
+            pass
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
@@ -58,12 +59,9 @@ def run_case(fixture: Path, case: str | None, kind: str, timeout: float) -> Run:
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    outcome = None
-    if finished:
-        marked = [line for line in stdout.splitlines() if line.startswith(OUTCOME_MARKER)]
-        assert marked, f"the case died without an outcome:\n{stderr[-3000:]}"
-        outcome = json.loads(marked[-1][len(OUTCOME_MARKER) :])
-    return Run(outcome, stdout, stderr)
+    marked = [line for line in stdout.splitlines() if line.startswith(OUTCOME_MARKER)]
+    outcome = json.loads(marked[-1][len(OUTCOME_MARKER) :]) if marked else None
+    return Run(outcome, exit_status, stdout, stderr)
 
 
 def _program_output(stdout: str) -> object:
@@ -75,9 +73,13 @@ def check(proof: Proof, run: Run, expectation: dict[str, object]) -> None:
     """Assert that the run did what the proof declares."""
     context = f"{proof.id}: stderr tail:\n{run.stderr[-2000:]}"
     if expectation.get("hangs"):
-        assert run.outcome is None, f"declared to hang, but finished with {run.outcome}"
+        assert run.exit_status is None, f"declared to hang, but ended: {run.outcome}. {context}"
+    elif "exits" in expectation:
+        assert run.exit_status == expectation["exits"], f"ended with {run.exit_status}. {context}"
+        assert run.outcome is None, f"declared to end the process, but got {run.outcome}"
     else:
-        assert run.outcome is not None, f"timed out, not declared to hang. {context}"
+        assert run.exit_status is not None, f"timed out, not declared to hang. {context}"
+        assert run.outcome is not None, f"the case died without an outcome. {context}"
     outcome = run.outcome or {}
     if "returns" in expectation:
         assert "raised" not in outcome, f"raised {outcome}. {context}"
@@ -136,3 +138,5 @@ def test_a_wrong_declaration_fails() -> None:
         check(proof, run, flipped)
     with pytest.raises(AssertionError):
         check(proof, run, {"hangs": True})
+    with pytest.raises(AssertionError):
+        check(proof, run, {"exits": 1})

@@ -108,8 +108,7 @@ class MapMaterializesInput(Rule):
         if not isinstance(value, ObjectValue) or value.lazy is None:
             return
         infinite = (
-            ": this one never ends, so the call never returns and memory grows until the "
-            "process is killed"
+            ": this one never ends, so the call never returns and memory grows until it runs out"
             if value.lazy.infinite
             else ""
         )

@@ -21,9 +21,9 @@ class NestedPoolInTask(TaskBodyRule):
     A pool's workers are daemonic processes, and a daemonic process may not start
     children: the task fails with `AssertionError: daemonic processes are not
     allowed to have children`, raised where the result is read (`apply_async`
-    itself returns normally). Under `python -O` the assert is gone and the nested
-    pool starts anyway, orphaned when its worker exits. A thread pool inside the
-    task is fine, and so is a process pool inside a thread-pool task.
+    itself returns normally). The check is an `assert`, which `python -O` skips.
+    A thread pool inside the task is fine, and so is a process pool inside a
+    thread-pool task.
 
     ## Example
     ```python
@@ -75,8 +75,8 @@ class NestedPoolInTask(TaskBodyRule):
     name = "nested-pool-in-task"
     message = (
         "`{task}` runs in a daemonic pool worker and {how}: AssertionError: daemonic "
-        "processes are not allowed to have children, at {where} (under `python -O` the "
-        "children start anyway); use a ThreadPool inside the task, or one pool for all work"
+        "processes are not allowed to have children, at {where} (an assert, which "
+        "`python -O` skips); use a ThreadPool inside the task, or one pool for all work"
     )
     kinds = PROCESS_KINDS | {PoolKind.DILL}
 

@@ -18,8 +18,9 @@ class TaskExitsWorker(TaskBodyRule):
     replaces the worker, but the task's result never arrives: `map()`, `.get()`
     and `imap` iteration wait forever, and so does `close(); join()` afterwards
     (`terminate()` still works; CPython gh-66587). In a thread pool `sys.exit()`
-    ends the worker thread and the result never arrives either. Raise an
-    exception instead: the pool delivers it to the caller.
+    ends the worker thread and the result never arrives either, and `os._exit()`
+    ends the whole program. Raise an exception instead: the pool delivers it to
+    the caller.
 
     ## Example
     ```python
@@ -63,11 +64,7 @@ class TaskExitsWorker(TaskBodyRule):
 
     code = "PCK405"
     name = "task-exits-worker"
-    message = (
-        "`{task}` calls `{exit}`{via}, which ends the worker without an exception: the "
-        "result never arrives and `{method}()` waits forever (so does `close(); join()`); "
-        "raise an exception instead"
-    )
+    message = "`{task}` calls `{exit}`{via}, which {consequence}; raise an exception instead"
     kinds = frozenset({PoolKind.PROCESS, PoolKind.THREAD})
 
     def body_does(self, facts: FunctionFacts) -> bool:
@@ -76,5 +73,12 @@ class TaskExitsWorker(TaskBodyRule):
     def report_task(self, task: ModuleTask, found: str, facts: FunctionFacts) -> None:
         name = task.function.name.value
         via = "" if found == name else f" (in `{found}()`)"
-        method = task.pool_call.method.name
-        self.report(task.task, task=name, exit=facts.exits[0], via=via, method=method)
+        exit_call = facts.exits[0]
+        if task.pool_call.pool.kind is PoolKind.THREAD and exit_call == "os._exit()":
+            consequence = "ends the whole program from a worker thread, with no cleanup"
+        else:
+            consequence = (
+                "ends the worker without an exception: the result never arrives and "
+                f"`{task.pool_call.method.name}()` waits forever (so does `close(); join()`)"
+            )
+        self.report(task.task, task=name, exit=exit_call, via=via, consequence=consequence)

@@ -52,8 +52,8 @@ class ImapDefaultChunksize(Rule):
     name = "imap-default-chunksize"
     message = (
         "`{method}()` without `chunksize` sends items one at a time, each paying the pool's "
-        "per-task cost (tiny tasks ran ~200x slower than `map` on a process pool, ~30x on "
-        "threads); pass a chunksize"
+        "per-task cost (tiny tasks ran up to ~200x slower than `map` on a process pool, "
+        "~30x on threads); pass a chunksize"
     )
     kinds = ALL_KINDS
     opt_in = True
