@@ -163,9 +163,6 @@ class Scope:
     reads: Counter[str] = field(default_factory=Counter)
 
 
-_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
-
-
 def string_literal(node: cst.BaseExpression) -> str | None:
     """The value of a plain string literal, else None."""
     if isinstance(node, cst.SimpleString) and "b" not in node.prefix.lower():
