@@ -231,8 +231,9 @@ def _finish(
         WRITERS[output_format](reports, out, options)
         if args.statistics:
             out.write(statistics(reports, options) + "\n")
-        if args.show_fixes and fixes_applied(reports):
-            out.write(fixes_applied(reports) + "\n")
+        listing = fixes_applied(reports) if args.show_fixes else ""
+        if listing:
+            out.write(listing + "\n")
     errors = [report for report in reports if report.error]
     for report in errors:
         print(f"poolcheck: error: {report.path}: {report.error}", file=sys.stderr)
