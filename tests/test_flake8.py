@@ -150,3 +150,18 @@ def test_opt_in_rules_need_selecting(tmp_path: Path, args: list[str], expected: 
     (tmp_path / "job.py").write_text(OPT_IN_SOURCE)
     found = {code for *_, code in flake8("--isolated", *args, "job.py", cwd=tmp_path)}
     assert found == expected
+
+
+def test_extend_ignore_in_dot_flake8(tmp_path: Path) -> None:
+    (tmp_path / "job.py").write_text(
+        "import multiprocessing\n\n\n"
+        "def run(pool: multiprocessing.pool.Pool, items):\n"
+        "    pool.apply_async(print)\n"
+        "    return pool.map(lambda x: x, items)\n"
+    )
+    assert flake8("--select=PCK", "job.py", cwd=tmp_path) == {
+        ("job.py", 5, 5, "PCK201"),
+        ("job.py", 6, 21, "PCK101"),
+    }
+    (tmp_path / ".flake8").write_text("[flake8]\nselect = PCK\nextend-ignore = PCK201\n")
+    assert flake8("job.py", cwd=tmp_path) == {("job.py", 6, 21, "PCK101")}
