@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,18 @@ def test_explain_prints_the_docs_page(
 
     assert main(["--explain", rule.code]) == 0
     assert capsys.readouterr().out == (DOCS / f"{rule.code}.md").read_text(encoding="utf-8")
+
+
+def test_readme_example_output_is_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flake8_poolcheck.cli import main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## What it says", 1)[1].split("\n## ", 1)[0]
+    program = section.split("```python\n", 1)[1].split("```", 1)[0]
+    shown = section.split("$ poolcheck jobs.py\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "jobs.py").write_text(program.removeprefix("# jobs.py\n"))
+    monkeypatch.chdir(tmp_path)
+    output = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", output)
+    main(["--isolated", "jobs.py"])
+    assert output.getvalue() == shown
