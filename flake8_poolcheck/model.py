@@ -66,7 +66,3 @@ class Diagnostic:
     end_line: int
     end_column: int
     fix: Fix | None = None
-
-    @property
-    def fixable(self) -> bool:
-        return self.fix is not None and self.fix.applicability is not Applicability.DISPLAY_ONLY
