@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fnmatch
 import os
 import signal
 import sys
@@ -16,7 +15,7 @@ from flake8_poolcheck import __version__
 from flake8_poolcheck.config import find_pyproject, load_config
 from flake8_poolcheck.output import WRITERS, FileReport, Options, fixes_applied, statistics
 from flake8_poolcheck.runner import Job, check_files, raise_interrupt
-from flake8_poolcheck.settings import Settings, SettingsError, build_settings
+from flake8_poolcheck.settings import Settings, SettingsError, build_settings, path_matches
 
 #: Directories never worth walking into unless named on the command line.
 DEFAULT_EXCLUDE = (
@@ -203,12 +202,7 @@ def _files(paths: Sequence[str], excludes: Sequence[str], *, force_exclude: bool
 
 
 def _excluded(path: str, patterns: Sequence[str]) -> bool:
-    name = os.path.basename(os.path.normpath(path))
-    normalized = os.path.normpath(path).replace(os.sep, "/")
-    return any(
-        fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(normalized, pattern)
-        for pattern in patterns
-    )
+    return any(path_matches(path, pattern) for pattern in patterns)
 
 
 def _excluded_anywhere(path: str, patterns: Sequence[str]) -> bool:

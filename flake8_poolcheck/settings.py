@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -81,14 +82,15 @@ class Settings:
         extra = tuple(
             code
             for pattern, codes in self.per_file_ignores
-            if _path_matches(path, pattern)
+            if path_matches(path, pattern)
             for code in codes
         )
         return replace(self, extend_ignore=(*self.extend_ignore, *extra)) if extra else self
 
 
-def _path_matches(path: str, pattern: str) -> bool:
-    normalized = path.replace("\\", "/").removeprefix("./")
+def path_matches(path: str, pattern: str) -> bool:
+    """Whether a glob matches the whole (normalised, /-separated) path or its last part."""
+    normalized = os.path.normpath(path).replace(os.sep, "/").replace("\\", "/")
     return fnmatch.fnmatch(normalized, pattern) or fnmatch.fnmatch(
         normalized.rsplit("/", 1)[-1], pattern
     )
