@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import gc
 import io
 import tokenize
@@ -277,6 +278,7 @@ def source_text(source: Source) -> str:
         raise SourceError(f"cannot decode: {error}") from error
 
 
+@functools.lru_cache(maxsize=1)  # the fix loop asks again for the module it just linted
 def _positions(module: cst.Module) -> Any:
     return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
