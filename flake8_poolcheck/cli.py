@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -13,9 +12,16 @@ from typing import TextIO
 
 from flake8_poolcheck import __version__
 from flake8_poolcheck.config import find_pyproject, load_config
+from flake8_poolcheck.files import skip_reason
 from flake8_poolcheck.output import WRITERS, FileReport, Options, fixes_applied, statistics
-from flake8_poolcheck.runner import Job, check_files, raise_interrupt
-from flake8_poolcheck.settings import Settings, SettingsError, build_settings, path_matches
+from flake8_poolcheck.runner import Job, check_files, interrupts_unwind
+from flake8_poolcheck.settings import (
+    Settings,
+    SettingsError,
+    build_settings,
+    path_matches,
+    rule_codes,
+)
 
 #: Directories never worth walking into unless named on the command line.
 DEFAULT_EXCLUDE = (
@@ -71,22 +77,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # SIGTERM unwinds like Ctrl-C, so that a fix being written is cleaned up, not cut off.
-    previous = signal.signal(signal.SIGTERM, raise_interrupt)
     try:
-        return _main(argv)
+        with interrupts_unwind():  # a fix being written is cleaned up, not cut off
+            return _main(argv)
     except BrokenPipeError:  # the reader went away (`poolcheck | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("poolcheck: interrupted; every file is either unchanged or fixed", file=sys.stderr)
         return EXIT_INTERRUPTED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.explain:
         return _explain(args.explain)
     if args.list_rules:
@@ -97,9 +101,13 @@ def _main(argv: Sequence[str] | None) -> int:
             opt_in = " [opt-in]" if rule.opt_in else ""
             print(f"{rule.code}  {rule.name}{fix}{opt_in}")
         return EXIT_CLEAN
+    paths = args.paths or (["-"] if args.stdin_filename else ["."])
+    if args.stdin_filename and paths != ["-"]:
+        others = ", ".join(path for path in paths if path != "-")
+        parser.error(f"--stdin-filename checks stdin, so no path may be given with it ({others})")
     try:
         values = _option_values(args)
-        settings = build_settings(values)
+        settings = build_settings(values, rule_codes())
     except SettingsError as error:
         print(f"poolcheck: error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -120,9 +128,20 @@ def _main(argv: Sequence[str] | None) -> int:
         text_edits=output_format in ("full", "json"),
         stdin_filename=args.stdin_filename,
     )
-    files = list(_files(args.paths or ["."], excludes, force_exclude=args.force_exclude))
-    reports = check_files(files, job, args.jobs or os.cpu_count() or 1)
-    return _finish(reports, args, settings, output_format)
+    files, skipped = _files(paths, excludes, force_exclude=args.force_exclude)
+    # With --fix on stdin the fixed code owns stdout; everything else goes to stderr.
+    out: TextIO = sys.stderr if args.fix and not args.diff and "-" in paths else sys.stdout
+    with contextlib.ExitStack() as stack:
+        if args.output_file:
+            try:  # before any file is fixed
+                out = stack.enter_context(open(args.output_file, "w", encoding="utf-8"))
+            except OSError as error:
+                print(f"poolcheck: error: {args.output_file}: cannot write the report: "
+                      f"{error.strerror or error}", file=sys.stderr)  # fmt: skip
+                return EXIT_ERROR
+        reports = check_files(files, job, args.jobs or os.cpu_count() or 1)
+        _write_report(reports, args, settings, output_format, out)
+    return _finish(reports, skipped, args)
 
 
 def _explain(code: str) -> int:
@@ -177,28 +196,48 @@ def _per_file_ignores(text: str) -> dict[str, list[str]]:
 
 
 def _split(text: str) -> list[str]:
-    return [item.strip() for item in text.split(",") if item.strip()]
+    """The items of a comma-separated list, empty ones kept: an empty code is refused (an
+    empty pattern matches nothing)."""
+    return [item.strip() for item in text.split(",")]
 
 
 def _list(value: object, default: Sequence[str] = ()) -> list[str]:
     return [str(item) for item in value] if isinstance(value, list) else list(default)
 
 
-def _files(paths: Sequence[str], excludes: Sequence[str], *, force_exclude: bool) -> Iterator[str]:
+def _files(
+    paths: Sequence[str], excludes: Sequence[str], *, force_exclude: bool
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The files to check, and the files found in directories that are skipped, with why.
+
+    A path named on the command line is always read, to report what is wrong with it.
+    """
+    files: list[str] = []
+    skipped: list[tuple[str, str]] = []
     for path in paths:
         if path == "-":
-            yield path
+            files.append(path)
         elif os.path.isdir(path):
             if force_exclude and _excluded_anywhere(path, excludes):
                 continue
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not _excluded(os.path.join(root, d), excludes))
-                for name in sorted(files):
-                    full = os.path.normpath(os.path.join(root, name))
-                    if name.endswith(PYTHON_SUFFIXES) and not _excluded(full, excludes):
-                        yield full
+            for found in _walk(path, excludes):
+                reason = skip_reason(found)
+                if reason is None:
+                    files.append(found)
+                else:
+                    skipped.append((found, reason))
         elif not (force_exclude and _excluded_anywhere(path, excludes)):
-            yield path
+            files.append(path)
+    return files, skipped
+
+
+def _walk(directory: str, excludes: Sequence[str]) -> Iterator[str]:
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not _excluded(os.path.join(root, d), excludes))
+        for name in sorted(files):
+            path = os.path.normpath(os.path.join(root, name))
+            if name.endswith(PYTHON_SUFFIXES) and not _excluded(path, excludes):
+                yield path
 
 
 def _excluded(path: str, patterns: Sequence[str]) -> bool:
@@ -211,23 +250,30 @@ def _excluded_anywhere(path: str, patterns: Sequence[str]) -> bool:
     return any(_excluded(os.path.join(*parts[: i + 1]), patterns) for i in range(len(parts)))
 
 
-def _finish(
-    reports: list[FileReport], args: argparse.Namespace, settings: Settings, output_format: str
-) -> int:
+def _write_report(
+    reports: list[FileReport],
+    args: argparse.Namespace,
+    settings: Settings,
+    output_format: str,
+    out: TextIO,
+) -> None:
     options = Options(unsafe_fixes=settings.unsafe_fixes, fixing=bool(args.fix or args.diff))
-    # With --fix on stdin the fixed code owns stdout; everything else goes to stderr.
-    out: TextIO = sys.stderr if args.fix and "-" in args.paths else sys.stdout
-    with contextlib.ExitStack() as stack:
-        if args.output_file:
-            out = stack.enter_context(open(args.output_file, "w", encoding="utf-8"))
-        for report in reports:
-            out.write(report.diff)
-        WRITERS[output_format](reports, out, options)
-        if args.statistics:
-            out.write(statistics(reports, options) + "\n")
-        listing = fixes_applied(reports) if args.show_fixes else ""
-        if listing:
-            out.write(listing + "\n")
+    for report in reports:
+        out.write(report.diff)
+    WRITERS[output_format](reports, out, options)
+    if args.statistics:
+        out.write(statistics(reports, options) + "\n")
+    listing = fixes_applied(reports) if args.show_fixes else ""
+    if listing:
+        out.write(listing + "\n")
+
+
+def _finish(
+    reports: list[FileReport], skipped: list[tuple[str, str]], args: argparse.Namespace
+) -> int:
+    """Say which files were skipped and which failed; the exit status."""
+    for path, reason in skipped:
+        print(f"poolcheck: warning: {path}: skipped: {reason}", file=sys.stderr)
     errors = [report for report in reports if report.error]
     for report in errors:
         print(f"poolcheck: error: {report.path}: {report.error}", file=sys.stderr)

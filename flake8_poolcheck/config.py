@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flake8_poolcheck.files import FileError, read_file
 from flake8_poolcheck.settings import (
     ALL_OPTIONS,
     BOOL_OPTIONS,
@@ -27,14 +28,16 @@ def find_pyproject(start: Path) -> Path | None:
         directory = directory.parent
     for candidate in (directory, *directory.parents):
         path = candidate / "pyproject.toml"
-        if path.is_file() and "poolcheck" in _read(path).get("tool", {}):
+        if path.is_file() and _table(path) is not None:
             return path
     return None
 
 
 def load_config(path: Path) -> dict[str, object]:
     """The validated ``[tool.poolcheck]`` table of ``path`` (empty when it has none)."""
-    table = _read(path).get("tool", {}).get("poolcheck", {})
+    table = _table(path)
+    if table is None:
+        return {}
     if not isinstance(table, dict):
         raise SettingsError(f"{path}: [tool.poolcheck] must be a table")
     for key, value in table.items():
@@ -58,9 +61,22 @@ def _is_list_of_str(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
+def _table(path: Path) -> object:
+    """The value of ``tool.poolcheck`` in ``path``, None when it has none."""
+    tool = _read(path).get("tool", {})
+    if not isinstance(tool, dict):
+        raise SettingsError(f"{path}: [tool] must be a table")
+    return tool.get("poolcheck")
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise SettingsError(f"{path}: cannot read: {error}") from error
+        return tomllib.loads(read_file(path).decode("utf-8"))
+    except FileError as error:
+        raise SettingsError(f"{path}: {error}") from error
+    except UnicodeDecodeError as error:
+        raise SettingsError(f"{path}: cannot read: not UTF-8 ({error})") from error
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: cannot read: invalid TOML: {error}") from error
+    except RecursionError as error:
+        raise SettingsError(f"{path}: cannot read: nested too deeply") from error

@@ -9,23 +9,27 @@ every reported position refers to the text the user sees.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import functools
 import gc
 import io
+import subprocess
+import symtable
+import sys
 import tokenize
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from flake8_poolcheck.model import Applicability, Diagnostic, Fix, TextEdit
 from flake8_poolcheck.noqa import NoqaMap
 from flake8_poolcheck.pools import factory_table, methods_for
+from flake8_poolcheck.positions import SourcePositions, Span
 from flake8_poolcheck.prefilter import Prefilter
 from flake8_poolcheck.rules import Report, all_rules
 from flake8_poolcheck.rules.pck000_unparsable_file import UnparsableFile
@@ -41,6 +45,21 @@ _Handler = Callable[[Any], None]
 
 #: How often the fix loop re-lints and re-fixes before it stops.
 MAX_FIX_PASSES = 10
+#: Python frames for LibCST's recursive passes (its code generator and visitors take about
+#: three a level) over the deepest tree the depth guard lets through, with room to spare.
+#: 3.9 and 3.10 keep Python frames on the C stack: they overflow 8 MiB at about 20,000.
+_RECURSION_LIMIT = 6000
+
+
+@contextlib.contextmanager
+def _recursion_headroom() -> Iterator[None]:
+    """Within the block (or the decorated call), Python allows _RECURSION_LIMIT frames."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 class SourceError(Exception):
@@ -65,6 +84,7 @@ class Linter:
         settings = self.settings.for_file(path)
         return self if settings is self.settings else Linter(settings)
 
+    @_recursion_headroom()
     def check(
         self, source: Source, *, respect_noqa: bool = True, text_edits: bool = False
     ) -> list[Diagnostic]:
@@ -77,6 +97,7 @@ class Linter:
             return diagnostics
         return [_with_text_edits(module, diagnostic) for diagnostic in diagnostics]
 
+    @_recursion_headroom()
     def fix(self, source: bytes, *, respect_noqa: bool = True) -> FixResult:
         """Apply every fix the settings allow, until the text stops changing."""
         fixed: Counter[str] = Counter()
@@ -116,7 +137,7 @@ class Linter:
         if not candidates:
             return []
         chosen: list[tuple[Diagnostic, Fix]] = []
-        taken: list[CodeRange] = []
+        taken: list[Span] = []
         positions = _positions(module)
         for diagnostic, fix in candidates:
             ranges = [positions[node] for node, _ in fix.edits]
@@ -133,8 +154,7 @@ class Linter:
             return None, []
         module, diagnostics = self._parse_and_walk(source)
         if respect_noqa and diagnostics:
-            text = module.code if module is not None else source_text(source)
-            noqa = NoqaMap(text)
+            noqa = NoqaMap(source_text(source))
             diagnostics = [d for d in diagnostics if not noqa.suppresses(d.line, d.code)]
         return module, diagnostics
 
@@ -155,7 +175,7 @@ class Linter:
         if _too_deep_for_libcst(source):
             return None, self._unparsable(_TOO_DEEP)
         try:
-            module = cst.parse_module(source)
+            module = _parse(source)
         except cst.ParserSyntaxError as error:
             return None, self._unparsable(error.message.removeprefix("parser error: "))
         except RecursionError:
@@ -248,23 +268,136 @@ class _Walker:
 
 _TOO_DEEP = "the code is nested too deeply to parse"
 
+# LibCST's native parser takes time and memory that grow faster than the nesting, then
+# overflows its stack, which kills the process. Seconds to parse one statement N levels
+# deep, LibCST 1.9 on CPython 3.9 | 3.11 (the same parser; 2 busy cores); "crash": the
+# process died (SIGSEGV); "> 90": stopped after 90 s:
+#
+#   N                      500        1,000      2,000      5,000              10,000
+#   1 + 1 + ...            .06 | .05  .27 | .28  1.1 | 1.3  27 | 32            crash
+#   a.b.b ...              .27 | .59  1.2 | 2.6  10 | 12    63 | 54            > 90
+#   a[0][0] ...            .49 | .64  1.5 | 4.5  32 | 35    > 90 (from 3,000)
+#   f()() ...              .70 | 1.1  3.8 | 3.2  19 | 15    > 90 (from 5,000)
+#   @a.b.b (decorator)     .05 | .04  .14 | .41  1.0 | 2.0  14 | 11            crash
+#   -x, not x, 2**2**      .05 - .20  .51 - .93  1.3 - 3.3  12 - 55 (2.9 GB)
+#   a if b else ...        .21 | .27  1.7 | 1.0  4.6 | 4.6  52 | 53 (4.2 GB)
+#   lambda: lambda: ...    .30 | .14  .38 | .62  1.5 | 1.6  crash (3,000: 4.4, 1.7 GB)
+#   elif chain             .03 | .02  .10 | .07  .13 | .17  .63 | .46          crash
+#   a and a and ...        .10 | .07  .40 | .11  .53 | .28  1.1 | .57          crash
+#   import a.b.b ...       .01 | .02  RecursionError (in LibCST's Python)      crash
+#   f(f(...))              6.7 | 9.7  47 (2.2 GB)  crash
+#   [[...]]                3.3 | 2.4  15 | 17 (0.8 GB)  crash
+#   ((...))                .18 | .07  .63 | .34  crash from 1,400 (1,200: .50)
+#
+# CPython refuses more than 199 brackets, 99 blocks, and right-nested forms (-x, lambda,
+# if-else, elif) from a few thousand levels; LibCST refuses 3,000 implicitly joined
+# strings and 3,500 ``for`` clauses of a comprehension. Hand-written code nests far less:
+# over the standard library and 15,858 installed files (ast levels), 99.9% stay below
+# 40, and the deepest hand-written file reaches 99; only generated tables go further
+# (sympy's resolvent_lookup.py reaches 569, and LibCST takes 31 s over it).
+
+#: The deepest nesting handed to LibCST, in levels of Python's own syntax tree (``ast``).
+MAX_NESTING = 500
+#: On CPython 3.9 and 3.10, ``ast.parse`` overflows the C stack (8 MiB) on a chain about
+#: 104,000 levels deep, which takes 208 kB of text at least; a shorter text is safe.
+_AST_SAFE_SIZE = 64 * 1024
+#: LibCST's parser crashed on nothing shallower than 1,400 levels (of parentheses),
+#: which take a character each at least: it cannot crash on a text half that long.
+_LIBCST_SAFE_SIZE = 700
+#: Run in a child process, LibCST parses the text on stdin; if that crashes, so does the
+#: child. Its ``sys.path`` is filled in with this process's, so it imports the same LibCST.
+_LIBCST_IN_CHILD = """\
+import sys
+sys.path[:] = {path!r}
+import libcst
+text = sys.stdin.buffer.read().decode()
+try:
+    libcst.parse_module(text)
+except Exception:
+    pass
+"""
+
+#: What LibCST nests and ``ast`` keeps flat, and the length of the chain each makes.
+_FLAT_CHAINS: dict[type[ast.AST], Callable[[Any], int]] = {
+    ast.BoolOp: lambda node: len(node.values),  # a and b and c
+    ast.alias: lambda node: node.name.count("."),  # import a.b.c
+    ast.ImportFrom: lambda node: (node.module or "").count("."),  # from a.b.c import d
+}
+
 
 def _too_deep_for_libcst(source: Source) -> bool:
-    """Whether Python's own parser finds the code nested too deeply.
-
-    LibCST's native parser crashes the whole process (or runs for minutes) on nesting a
-    few thousand levels deep, which CPython refuses quickly; so CPython is asked first.
-    Other syntax errors are left to LibCST, which may know newer syntax.
+    """Whether the code nests deeper than MAX_NESTING levels, so LibCST must not see it
+    (see the figures above). Where Python cannot parse the code (newer syntax, or an
+    error), a child process shows whether LibCST's parser survives it.
     """
+    verdict = _nesting_verdict(source)
+    if verdict is None and len(source) > _LIBCST_SAFE_SIZE:
+        return _crashes_libcst_in_child(source)
+    return bool(verdict)
+
+
+def _nesting_verdict(source: Source) -> bool | None:
+    """Whether the code nests deeper than MAX_NESTING; None if Python cannot parse it."""
     try:
         with warnings.catch_warnings():  # the user's code's warnings are not ours to print
             warnings.simplefilter("ignore")
-            ast.parse(source)
-    except (RecursionError, MemoryError):
+            if sys.version_info < (3, 11) and len(source) > _AST_SAFE_SIZE:
+                # Building the symbol table parses without crashing, and stops at three
+                # times the recursion limit: within that depth ``ast.parse`` is safe.
+                symtable.symtable(source, "<poolcheck>", "exec")  # type: ignore[arg-type]  # bytes too
+            tree = ast.parse(source)
+    except (RecursionError, MemoryError):  # 3.11+: too deep; any: parser stack overflow
         return True
-    except (SyntaxError, ValueError) as error:
-        return "too many nested" in str(error)
-    return False
+    except (SyntaxError, ValueError) as error:  # ValueError: null bytes, before 3.12
+        return True if "too many nested" in str(error) else None
+    return _nests_deeper(tree, MAX_NESTING)
+
+
+def _nests_deeper(tree: ast.AST, limit: int) -> bool:
+    """Whether LibCST's tree for ``tree`` would nest deeper than ``limit`` levels.
+
+    Breadth first, a level at a time, so that no depth costs any recursion.
+    """
+    level = [tree]
+    for _ in range(limit):
+        below: list[ast.AST] = []
+        for node in level:
+            chain = _FLAT_CHAINS.get(type(node))
+            if chain is not None and chain(node) > limit:
+                return True
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if isinstance(value, list):
+                    below.extend(item for item in value if isinstance(item, ast.AST))
+                elif isinstance(value, ast.AST):
+                    below.append(value)
+        if not below:
+            return False
+        level = below
+    return True
+
+
+def _crashes_libcst_in_child(source: Source) -> bool:
+    """Whether LibCST's parser crashes on the text, tried in a child process."""
+    child = subprocess.run(
+        [sys.executable, "-I", "-c", _LIBCST_IN_CHILD.format(path=sys.path)],
+        input=source_text(source).encode(),
+        capture_output=True,
+        check=False,
+    )
+    if child.returncode > 0:
+        error = child.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise RuntimeError(f"could not run LibCST in a child process: {''.join(error)}")
+    return child.returncode < 0  # killed by a signal
+
+
+def _parse(source: Source) -> cst.Module:
+    """LibCST's tree for the text; a file that ends in a lone CR keeps it (LibCST drops it)."""
+    module = cst.parse_module(source)
+    ends_in_cr = source.endswith(b"\r") if isinstance(source, bytes) else source.endswith("\r")
+    if ends_in_cr and not module.has_trailing_newline:
+        return module.with_changes(has_trailing_newline=True)
+    return module
 
 
 def source_text(source: Source) -> str:
@@ -279,8 +412,8 @@ def source_text(source: Source) -> str:
 
 
 @functools.lru_cache(maxsize=1)  # the fix loop asks again for the module it just linted
-def _positions(module: cst.Module) -> Any:
-    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+def _positions(module: cst.Module) -> SourcePositions:
+    return SourcePositions(module)
 
 
 def _diagnostics(module: cst.Module, reports: list[Report]) -> list[Diagnostic]:
@@ -294,17 +427,17 @@ def _diagnostics(module: cst.Module, reports: list[Report]) -> list[Diagnostic]:
         if key in seen:
             continue
         seen.add(key)
-        where: CodeRange = positions[report.node]
+        where = positions[report.node]
         fix = _with_comment_safety(module, report.fix)
         diagnostics.append(
             Diagnostic(
                 report.rule.code,
                 report.rule.name,
                 report.message,
-                where.start.line,
-                where.start.column + 1,
-                where.end.line,
-                where.end.column + 1,
+                where.line,
+                where.column + 1,
+                where.end_line,
+                where.end_column + 1,
                 fix,
             )
         )
@@ -317,7 +450,7 @@ def _with_text_edits(module: cst.Module, diagnostic: Diagnostic) -> Diagnostic:
     fix = diagnostic.fix
     if fix is None:
         return diagnostic
-    before = module.code.splitlines(keepends=True)
+    before = _positions(module).code.splitlines(keepends=True)
     after = _apply(module, [fix]).code.splitlines(keepends=True)
     start = 0
     while start < min(len(before), len(after)) and before[start] == after[start]:
@@ -355,11 +488,11 @@ def _comments(node: Replacement) -> Counter[str]:
     return found
 
 
-def _overlaps(a: CodeRange, b: CodeRange) -> bool:
-    return (a.start.line, a.start.column) < (b.end.line, b.end.column) and (
-        b.start.line,
-        b.start.column,
-    ) < (a.end.line, a.end.column)
+def _overlaps(a: Span, b: Span) -> bool:
+    return (a.line, a.column) < (b.end_line, b.end_column) and (b.line, b.column) < (
+        a.end_line,
+        a.end_column,
+    )
 
 
 def _apply(module: cst.Module, fixes: list[Fix]) -> cst.Module:

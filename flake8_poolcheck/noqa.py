@@ -22,15 +22,20 @@ class NoqaMap:
     """Which rows of one file's text are suppressed for which codes."""
 
     def __init__(self, text: str) -> None:
-        lines = text.removeprefix("\ufeff").splitlines(keepends=True)
+        self._has_comments = "noqa" in text.lower()  # most files: nothing more to read
+        lines = text.removeprefix("\ufeff").splitlines(keepends=True) if self._has_comments else []
         self.file_ignored = any(_FILE.match(line) for line in lines)
-        self._rows = _logical_line_text(lines)
         self._lines = lines
+        self._spans: dict[int, str] | None = None
 
     def suppresses(self, row: int, code: str) -> bool:
+        if not self._has_comments:
+            return False
         if self.file_ignored:
             return True
-        text = self._rows.get(row)
+        if self._spans is None:  # tokenizing is the cost: only for a file that has a noqa
+            self._spans = _logical_line_text(self._lines)
+        text = self._spans.get(row)
         if text is None:
             text = self._lines[row - 1] if 0 < row <= len(self._lines) else ""
         match = _INLINE.search(text)

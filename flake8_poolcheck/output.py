@@ -56,7 +56,13 @@ def write_concise(reports: Sequence[FileReport], out: TextIO, options: Options) 
     for report in reports:
         for d in report.diagnostics:
             out.write(_concise_line(report.path, d, options))
-    out.write(summary(reports, options) + "\n")
+    _write_summary(reports, out, options)
+
+
+def _write_summary(reports: Sequence[FileReport], out: TextIO, options: Options) -> None:
+    text = summary(reports, options)
+    if text:
+        out.write(text + "\n")
 
 
 def write_full(reports: Sequence[FileReport], out: TextIO, options: Options) -> None:
@@ -78,7 +84,7 @@ def write_full(reports: Sequence[FileReport], out: TextIO, options: Options) -> 
                     for line in edit.content.splitlines():
                         out.write(f"  + {line}\n")
             out.write("\n")
-    out.write(summary(reports, options) + "\n")
+    _write_summary(reports, out, options)
 
 
 def write_json(reports: Sequence[FileReport], out: TextIO, options: Options) -> None:
@@ -208,12 +214,19 @@ def unified_diff(path: str, before: bytes, after: bytes) -> str:
     return "".join(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}"))
 
 
+def _plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 error``, ``2 errors``; ``words`` is the plural when it is not ``word`` + s."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
 def summary(reports: Sequence[FileReport], options: Options) -> str:
+    """The closing lines; none when nothing was found but some file could not be checked."""
     remaining = sum(len(report.diagnostics) for report in reports)
     fixed = sum(sum(report.fixed.values()) for report in reports)
     if remaining + fixed == 0:
-        return "All checks passed!"
-    lines = [f"Found {remaining + fixed} errors ({fixed} fixed, {remaining} remaining)."]
+        return "" if any(report.error for report in reports) else "All checks passed!"
+    found = _plural(remaining + fixed, "error")
+    lines = [f"Found {found} ({fixed} fixed, {remaining} remaining)."]
     diagnostics = [d for report in reports for d in report.diagnostics]
     fixable = sum(is_shown_fixable(d, options.unsafe_fixes) for d in diagnostics)
     hidden = sum(
@@ -222,8 +235,8 @@ def summary(reports: Sequence[FileReport], options: Options) -> str:
     if fixable and not options.fixing:
         lines.append(f"[*] {fixable} fixable with the `--fix` option.")
     if hidden and not options.unsafe_fixes:
-        fixes = "fix" if hidden == 1 else "fixes"
-        lines.append(f"({hidden} hidden {fixes} can be enabled with the `--unsafe-fixes` option.)")
+        fixes = _plural(hidden, "hidden fix", "hidden fixes")
+        lines.append(f"({fixes} can be enabled with the `--unsafe-fixes` option.)")
     return "\n".join(lines)
 
 
@@ -249,4 +262,4 @@ def fixes_applied(reports: Sequence[FileReport]) -> str:
             for code, count in sorted(report.fixed.items()):
                 lines.append(f"    {count} x {code} ({report.names[code]})")
     total = sum(sum(report.fixed.values()) for report in reports)
-    return "\n".join([f"Fixed {total} error{'s' if total != 1 else ''}:", *lines]) if total else ""
+    return "\n".join([f"Fixed {_plural(total, 'error')}:", *lines]) if total else ""

@@ -1,23 +1,37 @@
 """Checking and fixing files for the command line: reading them, the pre-filter, the
-engine, writing fixes, and a process pool of workers for ``--jobs``."""
+engine, writing fixes, and the worker processes of ``--jobs``.
+
+Workers only compute; this process alone writes files. So an interrupt stops the writing
+at once, and a worker can be killed at any moment without leaving a file half-written.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import sys
-import tempfile
+import threading
+import time
+from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flake8_poolcheck.files import FileError, decode_source, read_file, read_stdin, write_source
 from flake8_poolcheck.output import FileReport, unified_diff
 from flake8_poolcheck.prefilter import Prefilter
 from flake8_poolcheck.settings import Settings
 
 if TYPE_CHECKING:
     from flake8_poolcheck.engine import Linter
+
+#: How often an idle worker looks whether the process that started it is still there.
+ORPHAN_POLL_SECONDS = 0.5
+#: The signals that stop a run.
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,38 @@ class Job:
     stdin_filename: str | None
 
 
+@dataclass
+class Checked:
+    """A file's report, and its fixed text when the fixes changed it (not yet written)."""
+
+    report: FileReport
+    fixed_source: bytes | None = None
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM reached this process; no file is written after it."""
+
+
+_interrupted = threading.Event()
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    _interrupted.set()
+    raise Interrupted
+
+
+@contextlib.contextmanager
+def interrupts_unwind() -> Iterator[None]:
+    """Within the block, Ctrl-C and SIGTERM raise ``Interrupted``, which runs cleanups."""
+    _interrupted.clear()
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in INTERRUPTS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 class Checker:
     """Checks files for one job; LibCST and the engine load only when a file needs them."""
 
@@ -44,13 +90,18 @@ class Checker:
         """The file's bytes (None if unreadable) and the report to fill for it."""
         report = FileReport((self.job.stdin_filename or "-") if path == "-" else path)
         try:
-            source = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-        except OSError as error:
-            report.error = f"cannot read: {error.strerror or error}"
+            source = read_stdin() if path == "-" else read_file(path)
+        except FileError as error:
+            report.error = str(error)
             return None, report
+        try:
+            decode_source(source)
+        except FileError as error:
+            report.error = str(error)  # the bytes are still returned: `--fix -` echoes them
         return source, report
 
-    def check(self, path: str, source: bytes, report: FileReport) -> FileReport:
+    def check(self, source: bytes, report: FileReport) -> Checked:
+        """Check (and with the job's fixes, fix) one file's text; write nothing."""
         from flake8_poolcheck.engine import SourceError, source_text
 
         job = self.job
@@ -62,33 +113,31 @@ class Checker:
                 )
                 if job.text_edits:
                     report.lines = source_text(source).splitlines(keepends=True)
-                return report
+                return Checked(report)
             result = linter.fix(source, respect_noqa=job.respect_noqa)
         except SourceError as error:
             report.error = str(error)
-            return report
-        except (KeyboardInterrupt, SystemExit):
-            raise
+            return Checked(report)
         except Exception as error:  # a bug of ours must not cost the user the other files
+            if _interrupted.is_set():  # the interrupt surfaced inside a library as another error
+                raise Interrupted from error
             report.error = f"internal error: {type(error).__name__}: {error} (please report it)"
-            return report
+            return Checked(report)
         report.diagnostics = result.remaining
         report.error = result.error
         if result.source == source:
-            return report
-        if job.diff:
-            report.diff = unified_diff(report.path, source, result.source)
-        elif path == "-":
-            sys.stdout.buffer.write(result.source)
-        else:
-            try:
-                write_atomically(Path(path), result.source)
-            except OSError as error:
-                report.error = f"cannot write the fixes: {error.strerror or error}"
-                return report
+            return Checked(report)
         report.fixed = result.fixed
         report.names = {rule.code: rule.name for rule in linter.rules}
-        return report
+        if job.diff:
+            report.diff = unified_diff(report.path, source, result.source)
+            return Checked(report)
+        return Checked(report, result.source)
+
+    def check_file(self, path: str) -> Checked:
+        """Read and check one file (in a worker: the parent sends names, not contents)."""
+        source, report = self.read(path)
+        return Checked(report) if source is None or report.error else self.check(source, report)
 
     def _get_linter(self) -> Linter:
         if self._linter is None:
@@ -102,59 +151,109 @@ def check_files(paths: list[str], job: Job, jobs: int) -> list[FileReport]:
     """A report for every path, in order; files that may use pools go to ``jobs`` workers."""
     checker = Checker(job)
     reports: list[FileReport] = []
-    pending: list[tuple[int, str, bytes]] = []
+    pending: dict[int, tuple[str, bytes]] = {}  # the files that may use pools, by position
     for path in paths:
         source, report = checker.read(path)
         reports.append(report)
-        if source is None or not checker.prefilter.may_use_pools(source):
-            continue
+        may_use_pools = (
+            source is not None and report.error is None and checker.prefilter.may_use_pools(source)
+        )
         if path == "-":  # stdin belongs to this process
-            checker.check(path, source, report)
-        else:
-            pending.append((len(reports) - 1, path, source))
+            reports[-1] = _check_stdin(checker, source, report, may_use_pools)
+        elif may_use_pools:
+            assert source is not None
+            pending[len(reports) - 1] = (path, source)
+    results: Generator[tuple[int, Checked], None, None]
     if jobs > 1 and len(pending) > 1:
-        with multiprocessing.Pool(
-            min(jobs, len(pending)), initializer=_start_worker, initargs=(job,)
-        ) as pool:
-            done = pool.starmap(_check_in_worker, [(path, source) for _, path, source in pending])
+        paths_by_index = {index: path for index, (path, _) in pending.items()}
+        results = _check_in_workers(paths_by_index, job, min(jobs, len(pending)))
     else:
-        done = [checker.check(path, source, reports[index]) for index, path, source in pending]
-    for (index, _, _), report in zip(pending, done):
-        reports[index] = report
+        results = ((i, checker.check(source, reports[i])) for i, (_, source) in pending.items())
+    with contextlib.closing(results):  # an interrupt while writing stops the workers too
+        for index, checked in results:
+            reports[index] = _write_fixes(pending[index][0], checked)
     return reports
+
+
+def _check_stdin(
+    checker: Checker, source: bytes | None, report: FileReport, may_use_pools: bool
+) -> FileReport:
+    if source is None:
+        return report
+    text = source
+    if may_use_pools:
+        text = checker.check(source, report).fixed_source or source
+    if checker.job.fix and not checker.job.diff:
+        # An editor replaces its buffer with what it reads back: always the whole text.
+        sys.stdout.buffer.write(text)
+        sys.stdout.buffer.flush()
+    return report
+
+
+def _write_fixes(path: str, checked: Checked) -> FileReport:
+    report = checked.report
+    if checked.fixed_source is not None:
+        try:
+            write_source(path, checked.fixed_source)
+        except FileError as error:
+            report.error = str(error)
+            report.fixed.clear()
+    return report
+
+
+def _check_in_workers(
+    paths: dict[int, str], job: Job, workers: int
+) -> Generator[tuple[int, Checked], None, None]:
+    """Each file's check, by position, as the workers finish them.
+
+    A process pool executor, not ``multiprocessing.Pool``: its shutdown never waits on a
+    queue lock, so a worker killed from outside (``timeout``, a process group's SIGTERM)
+    cannot leave this process hanging. Workers are sent file names, never contents, so
+    no pipe between the processes is ever full when one of them dies. A normal run ends
+    with ``shutdown(wait=True)``, which sends the idle workers no signal; an interrupt
+    kills the workers (they write nothing) and then waits for the executor to wind down.
+    """
+    before = set(multiprocessing.active_children())
+    executor = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(job, os.getpid()))
+    try:
+        futures = {executor.submit(_check_in_worker, path): index for index, path in paths.items()}
+        for future in as_completed(futures):
+            yield futures[future], _result(future, paths[futures[future]])
+    except BaseException:
+        for worker in set(multiprocessing.active_children()) - before:
+            worker.kill()
+        executor.shutdown(wait=True, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
+
+
+def _result(future: Future[Checked], path: str) -> Checked:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        report = FileReport(path, error="not checked: its worker process died")
+        return Checked(report)
 
 
 _worker: Checker | None = None
 
 
-def raise_interrupt(signum: int, frame: object) -> None:
-    """A signal handler that unwinds the stack (running cleanups) like Ctrl-C does."""
-    raise KeyboardInterrupt
-
-
-def _start_worker(job: Job) -> None:
+def _start_worker(job: Job, parent: int) -> None:
     global _worker
     _worker = Checker(job)
-    # Ctrl-C reaches every process of the group: the parent handles it and terminates the
-    # pool, whose SIGTERM then unwinds a worker that is writing a fix.
+    # Ctrl-C reaches every process of the terminal's group: the parent alone decides.
+    # SIGTERM keeps its default action: a worker writes nothing, so it may die at any time.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, raise_interrupt)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker inherits our handler
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
 
 
-def _check_in_worker(path: str, source: bytes) -> FileReport:
-    assert _worker is not None, "the pool's initializer sets the worker's checker"
-    return _worker.check(path, source, FileReport(path))
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_POLL_SECONDS)
+    os._exit(1)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` by ``data`` through a renamed temporary file, keeping its mode."""
-    mode = path.stat().st_mode
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+def _check_in_worker(path: str) -> Checked:
+    assert _worker is not None, "the executor's initializer sets the worker's checker"
+    return _worker.check_file(path)

@@ -155,6 +155,7 @@ class Scope:
     parent: Scope | None
     bindings: dict[str, Value] = field(default_factory=dict)
     declared_global: set[str] = field(default_factory=set)
+    declared_nonlocal: set[str] = field(default_factory=set)
     #: For a method: the name of its first parameter (``self``).
     self_name: str | None = None
     #: For a class: what methods assign to ``self.<attr>``.
@@ -343,6 +344,16 @@ class SemanticModel:
             self._statement_indexes[id(block)] = indexes
         return indexes[id(statement)]
 
+    def binds_local(self, name: str) -> bool:
+        """Whether assigning ``name`` here binds a variable of a function that no code
+        outside it can read (not a module or class name, not ``global``/``nonlocal``)."""
+        scope = self.scope
+        return (
+            scope.kind is ScopeKind.FUNCTION
+            and name not in scope.declared_global
+            and name not in scope.declared_nonlocal
+        )
+
     def scope_of_module(self) -> Scope:
         scope = self.scope
         while scope.parent is not None:
@@ -429,6 +440,9 @@ class SemanticModel:
 
     def visit_Global(self, node: cst.Global) -> None:
         self.scope.declared_global.update(item.name.value for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.scope.declared_nonlocal.update(item.name.value for item in node.names)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         outer = self.scope

@@ -5,14 +5,16 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
+from importlib import resources
 
 #: Every code of this checker starts with it; selecting it selects all default rules.
 CODE_PREFIX = "PCK"
 #: The band of opt-in rules (off unless selected by a prefix longer than CODE_PREFIX).
 OPT_IN_PREFIX = "PCK9"
 _CODE_PREFIX_RE = re.compile(r"^PCK[0-9]{0,3}$")
+_RULE_MODULE_RE = re.compile(r"^(pck[0-9]{3})_[a-z0-9_]+\.py$")
 _VERSION_RE = re.compile(r"^(?:py)?3\.?([0-9]{1,2})$")
 
 
@@ -24,12 +26,29 @@ class SettingsError(ValueError):
     """A setting has a value the checker cannot use; the message names it."""
 
 
-def parse_codes(name: str, values: Iterable[str]) -> tuple[str, ...]:
-    """Validate code prefixes such as ``PCK``, ``PCK2`` or ``PCK201``."""
-    codes = tuple(value.strip().upper() for value in values if value.strip())
+def rule_codes() -> frozenset[str]:
+    """The code of every rule, read from the rule modules' names (importing no rule)."""
+    rules = resources.files("flake8_poolcheck") / "rules"
+    return frozenset(
+        match.group(1).upper()
+        for match in (_RULE_MODULE_RE.match(entry.name) for entry in rules.iterdir())
+        if match
+    )
+
+
+def parse_codes(
+    name: str, values: Iterable[str], known: Collection[str] | None = None
+) -> tuple[str, ...]:
+    """Validate code prefixes such as ``PCK``, ``PCK2`` or ``PCK201``; with ``known``
+    codes, each must also be a prefix of one of them."""
+    codes = tuple(value.strip().upper() for value in values)
     for code in codes:
         if not _CODE_PREFIX_RE.match(code):
             raise SettingsError(f"{name}: {code!r} is not a PCK code or code prefix")
+        if known is not None and not any(rule.startswith(code) for rule in known):
+            raise SettingsError(
+                f"{name}: {code!r} matches no rule (`poolcheck --list-rules` lists them)"
+            )
     return codes
 
 
@@ -116,12 +135,19 @@ TABLE_OPTIONS = ("per-file-ignores",)
 ALL_OPTIONS = (*LIST_OPTIONS, *BOOL_OPTIONS, *STR_OPTIONS, *TABLE_OPTIONS)
 
 
-def build_settings(values: dict[str, object]) -> Settings:
-    """Settings from option values keyed by their config names (validated by the caller)."""
+def build_settings(
+    values: dict[str, object], known_codes: Collection[str] | None = None
+) -> Settings:
+    """Settings from option values keyed by their config names (validated by the caller).
+
+    With ``known_codes``, every code prefix given must match one of them.
+    """
 
     def codes(name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = values.get(name)
-        return parse_codes(name, value) if isinstance(value, (list, tuple)) else default
+        return (
+            parse_codes(name, value, known_codes) if isinstance(value, (list, tuple)) else default
+        )
 
     def names(name: str) -> tuple[str, ...]:
         value = values.get(name)
@@ -133,7 +159,7 @@ def build_settings(values: dict[str, object]) -> Settings:
 
     per_file = values.get("per-file-ignores")
     per_file_ignores = tuple(
-        (pattern, parse_codes(f"per-file-ignores[{pattern!r}]", file_codes))
+        (pattern, parse_codes(f"per-file-ignores[{pattern!r}]", file_codes, known_codes))
         for pattern, file_codes in (per_file.items() if isinstance(per_file, dict) else ())
     )
     target = values.get("target-version")

@@ -130,6 +130,13 @@ def _logical_line_end(source: str, line: int) -> int:
 # -- runtime proofs -------------------------------------------------------------
 
 PROCESS_KINDS = ("fork", "spawn", "forkserver")
+POOL_KINDS = (*PROCESS_KINDS, "thread", "dill")
+#: What a case can be declared to do (see fixtures/_proof.py), and what may qualify it.
+OUTCOMES = ("returns", "raises", "hangs", "exits")
+QUALIFIERS = ("surfaces", "message", "stderr", "silent")
+#: Why a hang is certain, as tests/runtime/launch.py (or the memory watch) proves it.
+HANG_REASONS = ("worker-died", "terminated", "tasks-never-sent", "input-never-ends")
+SURFACES = ("call", "get", "next")
 
 
 @dataclass(frozen=True)
@@ -178,5 +185,32 @@ def _declared(
     path: Path, case: str | None, call: ast.Call, flagged: frozenset[str]
 ) -> list[Proof]:
     expectation = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg}
-    kinds = str(expectation.pop("pools")).replace("process", " ".join(PROCESS_KINDS)).split()
+    where = f"{path.name}:{call.lineno}"
+    kinds = str(expectation.pop("pools", "")).replace("process", " ".join(PROCESS_KINDS)).split()
+    if not kinds or not set(kinds) <= set(POOL_KINDS):
+        raise ValueError(f"{where}: pools= must name some of {POOL_KINDS}, not {kinds}")
+    fixed = expectation.pop("fixed", None)
+    validate_outcome(expectation, where)
+    if fixed is not None:
+        if not isinstance(fixed, dict):
+            raise ValueError(f"{where}: fixed= is an outcome too, e.g. {{'returns': 9}}")
+        validate_outcome(fixed, f"{where} (fixed=)")
+        expectation["fixed"] = fixed
     return [Proof(path, case, kind, expectation, flagged) for kind in kinds]
+
+
+def validate_outcome(expectation: dict[str, object], where: str) -> None:
+    """One outcome, known qualifiers, known values: a misspelt word is an error, never
+    a proof that silently asks less."""
+    unknown = set(expectation) - {*OUTCOMES, *QUALIFIERS}
+    if unknown:
+        raise ValueError(f"{where}: unknown proof keywords {sorted(unknown)}")
+    outcomes = [key for key in OUTCOMES if key in expectation]
+    if len(outcomes) != 1:
+        raise ValueError(f"{where}: declare exactly one of {OUTCOMES}, not {outcomes}")
+    if "hangs" in expectation and expectation["hangs"] not in HANG_REASONS:
+        raise ValueError(f"{where}: hangs= says why, one of {HANG_REASONS}")
+    if expectation.get("surfaces", "call") not in SURFACES:
+        raise ValueError(f"{where}: surfaces= is one of {SURFACES}")
+    if ("surfaces" in expectation or "message" in expectation) and "raises" not in expectation:
+        raise ValueError(f"{where}: surfaces= and message= qualify raises=")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from test_robustness import FIXABLE, FIXED
 
 from flake8_poolcheck.cli import main
 
@@ -25,10 +27,30 @@ MISUSE = textwrap.dedent(
 CLEAN = "import multiprocessing\n\ndef square(x):\n    return x * x\n"
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["--isolated", *args])
+def run(
+    capsys: pytest.CaptureFixture[str], *args: str, isolated: bool = True
+) -> tuple[int, str, str]:
+    """``poolcheck [--isolated] ARGS``: the exit status (a usage error's too), stdout, stderr."""
+    try:
+        code = main(["--isolated", *args] if isolated else list(args))
+    except SystemExit as exit:  # argparse's way out
+        code = int(exit.code or 0)
     captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
     return code, captured.out, captured.err
+
+
+def run_stdin(
+    capsysbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    source: bytes,
+    *args: str,
+) -> tuple[int, bytes, str]:
+    """``poolcheck --isolated ARGS`` reading ``source``: the status, stdout's bytes, stderr."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(source)))
+    code = main(["--isolated", *args])
+    captured = capsysbinary.readouterr()
+    return code, captured.out, captured.err.decode()
 
 
 @pytest.fixture
@@ -89,14 +111,55 @@ def test_json_output(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert first["fix"] is None
 
 
-def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import io
-
-    stdin = io.TextIOWrapper(io.BytesIO(MISUSE.encode()))
-    monkeypatch.setattr(sys, "stdin", stdin)
-    code, out, _ = run(capsys, "--stdin-filename", "src/job.py", "-")
+def test_stdin(
+    capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run_stdin(
+        capsysbinary, monkeypatch, MISUSE.encode(), "--stdin-filename", "src/job.py", "-"
+    )
     assert code == 1
-    assert out.startswith("src/job.py:5:5: PCK201 ")
+    assert out.startswith(b"src/job.py:5:5: PCK201 ")
+
+
+POOL = b"from multiprocessing import Pool\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "fixed", "status", "report"),
+    [
+        (b"x = 1\n", b"x = 1\n", 0, "All checks passed!"),
+        (FIXABLE.encode(), FIXED.encode(), 0, "Found 1 error (1 fixed, 0 remaining)."),
+        (MISUSE.encode(), MISUSE.encode(), 1, "Found 2 errors (0 fixed, 2 remaining)."),
+        (POOL + b"x = = 1\n", POOL + b"x = = 1\n", 1, ":1:1: PCK000 "),
+        (POOL + b"x = '\xe9'\n", POOL + b"x = '\xe9'\n", 2, "-: cannot decode"),
+    ],
+    ids=["clean", "fixed", "not-fixable", "unparsable", "undecodable"],
+)
+def test_fix_on_stdin_always_prints_the_whole_source(
+    capsysbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    source: bytes,
+    fixed: bytes,
+    status: int,
+    report: str,
+) -> None:
+    """An editor replaces its buffer with what it reads back; the report goes to stderr."""
+    code, out, err = run_stdin(capsysbinary, monkeypatch, source, "--fix", "-")
+    assert (code, out) == (status, fixed)
+    assert report in err
+
+
+def test_stdin_filename_alone_means_stdin(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "job.py").write_text(FIXABLE)
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run_stdin(
+        capsysbinary, monkeypatch, FIXABLE.encode(), "--fix", "--stdin-filename", "job.py"
+    )
+    assert (status, out) == (0, FIXED.encode())
+    assert "1 fixed" in err
+    assert (tmp_path / "job.py").read_text() == FIXABLE  # only stdin was checked
 
 
 def test_syntax_error_is_a_diagnostic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from flake8_poolcheck.cli import main
+from flake8_poolcheck.rules import all_rules
+from flake8_poolcheck.settings import rule_codes
 
 SOURCE = (
     "import multiprocessing\n"
@@ -148,3 +150,8 @@ def test_wrong_values_are_clear_errors(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_selectors_are_checked_against_every_rule_code() -> None:
+    """The codes read from the rule modules' names are exactly the rules' own."""
+    assert rule_codes() == {rule.code for rule in all_rules()}

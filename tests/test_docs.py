@@ -12,6 +12,7 @@ from support import ROOT, everything_linter, fixture_paths, proofs
 
 from flake8_poolcheck.docs import SECTIONS, code_blocks, rule_page, sections
 from flake8_poolcheck.model import FixAvailability
+from flake8_poolcheck.pools import PoolKind
 from flake8_poolcheck.rules import Rule, all_rules
 
 RULES = all_rules()
@@ -19,6 +20,12 @@ IDS = [rule.code for rule in RULES]
 DOCS = ROOT / "docs" / "rules"
 #: PCK000 is about the checker itself: there is no pool behaviour to prove.
 NO_RUNTIME_CLAIM = {"PCK000"}
+#: The runtime kinds that prove a rule's claim on each kind of pool it lists.
+KIND_PROVEN_BY = {
+    PoolKind.PROCESS: {"fork", "spawn", "forkserver"},
+    PoolKind.THREAD: {"thread"},
+    PoolKind.DILL: {"dill"},
+}
 
 
 def codes_in(source: str) -> set[str]:
@@ -73,6 +80,9 @@ def test_rule_is_complete(rule: type[Rule]) -> None:
         assert any(rule.code in case.flagged for case in cases), "no runtime proof of the claim"
         own = [case for case in cases if case.fixture in fixtures]
         assert any(not case.flagged for case in own), "no runtime proof of the replacement"
+        for kind, pool_kinds in KIND_PROVEN_BY.items():
+            if kind in rule.kinds:
+                assert any(case.kind in pool_kinds for case in own), f"no proof on {kind} pools"
     if rule.fix_availability is not FixAvailability.NEVER:
         assert rule.fix_title
         golden = [p for p in fixture_paths() if p.with_suffix(".fixed.py").exists()]
@@ -127,7 +137,7 @@ def test_readme_example_output_is_real(tmp_path: Path, monkeypatch: pytest.Monke
     section = readme.split("## What it says", 1)[1].split("\n## ", 1)[0]
     program = section.split("```python\n", 1)[1].split("```", 1)[0]
     shown = section.split("$ poolcheck jobs.py\n", 1)[1].split("```", 1)[0]
-    (tmp_path / "jobs.py").write_text(program.removeprefix("# jobs.py\n"))
+    (tmp_path / "jobs.py").write_text(program)
     monkeypatch.chdir(tmp_path)
     output = io.StringIO()
     monkeypatch.setattr(sys, "stdout", output)

@@ -128,7 +128,7 @@ def test_cli_fix_writes_only_changed_files(
     assert untouched.stat().st_mtime_ns == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
     out = capsys.readouterr().out
-    assert out.strip().endswith("Found 1 errors (1 fixed, 0 remaining).")
+    assert out.strip().endswith("Found 1 error (1 fixed, 0 remaining).")
 
 
 def test_cli_diff_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -180,6 +180,7 @@ def test_libcst_loads_only_for_files_that_may_use_pools(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
 
 
+@pytest.mark.slow
 def test_jobs_give_the_same_reports(capsys: pytest.CaptureFixture[str]) -> None:
     fixtures = str(Path(__file__).resolve().parent.parent / "fixtures")
     outputs = []

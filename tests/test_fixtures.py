@@ -73,10 +73,12 @@ def test_noqa_suppresses_everything(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
-def test_fix_matches_golden(path: Path) -> None:
+def test_fix_matches_golden(path: Path, update_golden: bool) -> None:
     golden = path.with_suffix(".fixed.py")
     unsafe = Linter(dataclasses.replace(fixture_settings(path), unsafe_fixes=True))
     result = unsafe.fix(path.read_bytes())
+    if update_golden and result.source != path.read_bytes():
+        golden.write_bytes(result.source)
     if not golden.exists():
         assert result.source == path.read_bytes(), f"fixes applied but no {golden.name}"
         return

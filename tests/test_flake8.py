@@ -90,6 +90,7 @@ def test_unparsable_file_yields_pck000_not_an_exception() -> None:
     assert [(row, col, text.split()[0]) for row, col, text, _ in results] == [(1, 0, "PCK000")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
 def test_jobs_give_the_same_results(method: str) -> None:
     """flake8's workers parse the options again under spawn/forkserver: same results."""

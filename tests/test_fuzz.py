@@ -20,7 +20,7 @@ from flake8_poolcheck.rules import all_rules
 from flake8_poolcheck.settings import Settings
 
 #: Generated programs are full of code Python warns about when it compiles them.
-pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::SyntaxWarning")]
 
 EXAMPLES = int(os.environ.get("POOLCHECK_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(

@@ -165,3 +165,25 @@ def test_unknown_output_format_in_config(job: Path, capsys: pytest.CaptureFixtur
     config.write_text('[tool.poolcheck]\noutput-format = "xml"\n')
     assert main(["--config", str(config), str(job)]) == 2
     assert "output-format: 'xml'" in capsys.readouterr().err
+
+
+def test_one_of_a_kind_is_singular(job: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out = run(capsys, "--select", "PCK201", str(job))
+    assert out.splitlines()[-1] == "Found 1 error (0 fixed, 1 remaining)."
+    _, out = run(capsys, "--fix", "--show-fixes", "--select", "PCK102", str(job))
+    assert out.splitlines()[-5:] == [
+        "Found 2 errors (1 fixed, 1 remaining).",
+        "(1 hidden fix can be enabled with the `--unsafe-fixes` option.)",
+        "Fixed 1 error:",
+        f"{job}:",
+        "    1 x PCK102 (star-unpacking-task)",
+    ]
+
+
+def test_no_all_clear_beside_an_error(job: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file that could not be checked is not a pass: the summary stays silent."""
+    (job.parent / "clean.py").write_text("x = 1\n")
+    code = main(["--isolated", str(job.parent / "clean.py"), str(job.parent / "missing.py")])
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    assert "missing.py: cannot read" in captured.err

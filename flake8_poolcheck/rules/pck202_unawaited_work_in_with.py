@@ -99,8 +99,14 @@ class UnawaitedWorkInWith(Rule):
     ## Fix safety
     The fix appends `p.close()` and `p.join()` as the last statements of the
     block (only when the block has no `return`, `raise`, `break`, `continue` or
-    `yield` that would skip them). It is safe: the work that was being cut off
-    now completes, and nothing else changes.
+    `yield` that would skip them). It is unsafe: the end of the block now waits
+    for every task to finish. The work that was cut off completes, which is the
+    point, but a task that waits for something the program does only after the
+    block (sets an `Event`, puts a sentinel on a queue) or that never ends by
+    itself now hangs the program where it went on before. That holds even when
+    nothing follows the block in its function: the caller may send the
+    sentinel. A `callback=` or `error_callback=` that raises now runs, and a
+    pool whose callback raised hangs in `join()`.
 
     ## References
     - [Python docs: `Pool` as a context manager](https://docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool)
@@ -252,7 +258,7 @@ class UnawaitedWorkInWith(Rule):
             for method in ("close", "join")
         ]
         new_body = body.with_changes(body=[*body.body, *lines])
-        return Fix(self.fix_title or "", Applicability.SAFE, ((body, new_body),))
+        return Fix(self.fix_title or "", Applicability.UNSAFE, ((body, new_body),))
 
     def _report_late_read(self, node: cst.Name, block: _Block) -> None:
         pool = source(block.node.items[0].item)

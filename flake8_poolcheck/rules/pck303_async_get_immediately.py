@@ -17,6 +17,9 @@ from flake8_poolcheck.tree import descendants
 if TYPE_CHECKING:
     from flake8_poolcheck.model import Edits
 
+#: Statements that evaluate their value first: where the bound form's fix may rewrite.
+_VALUE_STATEMENTS = (cst.Assign, cst.AnnAssign, cst.Return, cst.Expr)
+
 
 @dataclass(frozen=True)
 class _Bound:
@@ -24,8 +27,7 @@ class _Bound:
 
     name: str
     pool_call: PoolCall
-    assignment: cst.SimpleStatementLine
-    get: cst.Call
+    fix: Fix | None
 
 
 def _is_plain_get(node: cst.CSTNode, name: str | None = None) -> bool:
@@ -35,6 +37,22 @@ def _is_plain_get(node: cst.CSTNode, name: str | None = None) -> bool:
     receiver = node.func.value
     named = name is None or (isinstance(receiver, cst.Name) and receiver.value == name)
     return node.func.attr.value == "get" and named
+
+
+def _runs_first(expr: cst.BaseExpression, get: cst.CSTNode) -> bool:
+    """Whether ``get`` is the first call that evaluating ``expr`` makes: ``expr`` itself,
+    the first argument of a call of a plain name, the first element of a display, or
+    the object of a subscript or attribute, and so on down."""
+    while expr is not get:
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.args:
+            expr = expr.args[0].value
+        elif isinstance(expr, (cst.List, cst.Tuple, cst.Set)) and expr.elements:
+            expr = expr.elements[0].value
+        elif isinstance(expr, (cst.Subscript, cst.Attribute)):
+            expr = expr.value
+        else:
+            return False
+    return True
 
 
 class AsyncGetImmediately(Rule):
@@ -71,8 +89,15 @@ class AsyncGetImmediately(Rule):
     ```
 
     ## Fix safety
-    The fix replaces the pair with the blocking method and the same arguments. It
-    is safe: the two spellings run the same code.
+    The fix calls the blocking method with the same arguments. It is safe: the two
+    spellings run the same code. For a bound result it deletes the assignment
+    (keeping its comments above the next statement) and calls the blocking method
+    where `.get()` was. That is offered only when the name is a local variable of
+    a function, because a module or class name, or one declared `global` or
+    `nonlocal`, can be read by code elsewhere, which would lose it; and only when
+    the `.get()` is the first thing the next statement evaluates, apart from
+    looking up names (`values = r.get()`, `print(r.get())`), so that the work is
+    still submitted before anything else runs, exactly once.
 
     ## References
     - [Python docs: `Pool.map`](https://docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool.map)
@@ -83,7 +108,7 @@ class AsyncGetImmediately(Rule):
     message = "`{method}()` followed at once by `.get()` is `{blocking}()` with more code"
     kinds = ALL_KINDS
     fix_title = "Call the blocking method"
-    fix_availability = FixAvailability.ALWAYS
+    fix_availability = FixAvailability.SOMETIMES
 
     def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
         super().__init__(model, sink)
@@ -108,7 +133,8 @@ class AsyncGetImmediately(Rule):
         receiver = node.func.value
         pool_call = self._asynchronous(receiver)
         if pool_call is not None:
-            self._report(pool_call, ((node, self._blocking(pool_call)),))
+            edits: Edits = ((node, self._blocking(pool_call)),)
+            self._report(pool_call, self._fix(pool_call, edits))
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         if len(node.body) != 1 or not isinstance(node.body[0], cst.Assign):
@@ -124,18 +150,15 @@ class AsyncGetImmediately(Rule):
             if following
             else []
         )
-        if len(gets) == 1:
-            assert isinstance(gets[0], cst.Call)
-            self._bound[-1].append(_Bound(target.value, pool_call, node, gets[0]))
+        if following and len(gets) == 1:
+            local = self.model.binds_local(target.value)
+            fix = self._bound_fix(pool_call, node, following, gets[0]) if local else None
+            self._bound[-1].append(_Bound(target.value, pool_call, fix))
 
     def _close_frame(self) -> None:
         for bound in self._bound.pop():
             if self.model.scope.reads[bound.name] == 1:  # read by the .get() alone
-                edits: Edits = (
-                    (bound.assignment, cst.FlattenSentinel([])),
-                    (bound.get, self._blocking(bound.pool_call)),
-                )
-                self._report(bound.pool_call, edits)
+                self._report(bound.pool_call, bound.fix)
 
     def _asynchronous(self, node: cst.BaseExpression) -> PoolCall | None:
         if not isinstance(node, cst.Call):
@@ -147,16 +170,45 @@ class AsyncGetImmediately(Rule):
             return None
         return pool_call
 
-    def _next_statement(self, node: cst.SimpleStatementLine) -> cst.CSTNode | None:
+    def _next_statement(self, node: cst.SimpleStatementLine) -> cst.SimpleStatementLine | None:
         parent = self.model.ancestors[-2]
         body = getattr(parent, "body", ())
         if not isinstance(body, (list, tuple)):
             return None
         for index, statement in enumerate(body[:-1]):
             if statement is node:
-                following: cst.CSTNode = body[index + 1]
+                following = body[index + 1]
                 return following if isinstance(following, cst.SimpleStatementLine) else None
         return None
+
+    def _bound_fix(
+        self,
+        pool_call: PoolCall,
+        assignment: cst.SimpleStatementLine,
+        following: cst.SimpleStatementLine,
+        get: cst.CSTNode,
+    ) -> Fix | None:
+        """Delete the assignment and call the blocking method where ``get`` is: one edit
+        of the whole block, so that the comments it moves count as kept."""
+        block = self.model.ancestors[-2]
+        statement = following.body[0] if len(following.body) == 1 else None
+        if (
+            not isinstance(block, cst.IndentedBlock)
+            or not isinstance(statement, _VALUE_STATEMENTS)
+            or statement.value is None
+            or not _runs_first(statement.value, get)
+        ):
+            return None
+        comment = assignment.trailing_whitespace.comment
+        leading = [
+            *assignment.leading_lines,
+            *([cst.EmptyLine(comment=comment)] if comment else []),
+            *following.leading_lines,
+        ]
+        blocking = statement.deep_replace(get, self._blocking(pool_call))
+        rewritten = following.with_changes(leading_lines=leading, body=[blocking])
+        body = [rewritten if s is following else s for s in block.body if s is not assignment]
+        return self._fix(pool_call, ((block, block.with_changes(body=body)),))
 
     @staticmethod
     def _blocking(pool_call: PoolCall) -> cst.Call:
@@ -165,7 +217,11 @@ class AsyncGetImmediately(Rule):
         blocking = BLOCKING_FORM[pool_call.method.name]
         return pool_call.call.with_changes(func=func.with_changes(attr=cst.Name(blocking)))
 
-    def _report(self, pool_call: PoolCall, edits: Edits) -> None:
+    @staticmethod
+    def _fix(pool_call: PoolCall, edits: Edits) -> Fix:
         blocking = BLOCKING_FORM[pool_call.method.name]
-        fix = Fix(f"Call `{blocking}()`", Applicability.SAFE, edits)
+        return Fix(f"Call `{blocking}()`", Applicability.SAFE, edits)
+
+    def _report(self, pool_call: PoolCall, fix: Fix | None) -> None:
+        blocking = BLOCKING_FORM[pool_call.method.name]
         self.report(pool_call.call, fix=fix, method=pool_call.method.name, blocking=blocking)

@@ -10,19 +10,31 @@ import libcst as cst
 from flake8_poolcheck.model import Applicability, Fix, FixAvailability
 from flake8_poolcheck.pools import ALL_KINDS, Pool
 from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import SemanticModel
+from flake8_poolcheck.semantic import Imported, SemanticModel
+from flake8_poolcheck.tree import SCOPES
 
 _STOPS = ("close", "terminate")
+_SUPPRESS = Imported("contextlib.suppress")
 
 
 @dataclass(frozen=True)
 class _Stopped:
-    """A pool stopped by the statement at ``index`` of ``block``."""
+    """A pool stopped by the statement at ``index`` of a block."""
 
-    pool: Pool
-    block: cst.CSTNode
     index: int
     how: str
+
+
+@dataclass
+class _Join:
+    """A ``join()`` on a pool that is still running, reported when the walk ends."""
+
+    call: cst.Call
+    func: cst.Attribute
+    line: cst.SimpleStatementLine | None  # the statement, when the join is all of it
+    block: cst.CSTNode | None  # the block that holds the line
+    caught: bool  # a handler in the function may catch its ValueError
+    later_close: cst.SimpleStatementLine | None = None  # `p.close()` further down the block
 
 
 class PoolLifecycleOrder(Rule):
@@ -64,9 +76,16 @@ class PoolLifecycleOrder(Rule):
     ```
 
     ## Fix safety
-    For a `join()` with no `close()` before it, the fix inserts `close()` just
-    before the `join()`. It is safe: the `join()` raised before, and now waits
-    for the submitted work, which is what it was written to do.
+    For a `join()` with no `close()` before it, the fix puts `close()` just
+    before the `join()`: the `close()` that the same block calls later is moved
+    there (so the pool is not closed twice), or a new one is inserted. The
+    `join()` raised before; now it waits for the submitted work, which is what
+    it was written to do, so the fix is safe. It is unsafe when the `join()`
+    stands in a `try` with `except` clauses or in `with contextlib.suppress(...)`
+    in the same function: a program that caught the `ValueError` and went on
+    using the pool now finds it closed (`ValueError: Pool not running`), and
+    one whose tasks wait for something it sends only after the `join()` now
+    hangs.
 
     ## References
     - [Python docs: `Pool.close`, `Pool.join`](https://docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool.close)
@@ -81,9 +100,11 @@ class PoolLifecycleOrder(Rule):
 
     def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
         super().__init__(model, sink)
-        self._stopped: list[_Stopped] = []
+        self._stops: dict[tuple[Pool, int], _Stopped] = {}  # (pool, id(block)) -> first stop
+        self._stopped: set[Pool] = set()  # stopped by an earlier statement, in any block
         self._created_in: dict[int, cst.CSTNode | None] = {}  # creation call -> its function
-        self._handed_on: list[Pool] = []  # pools passed to other calls: closed there, maybe
+        self._handed_on: set[Pool] = set()  # pools passed to other calls: closed there, maybe
+        self._joins: dict[Pool, _Join] = {}  # the first join of each pool still running
 
     def visit_Call(self, node: cst.Call) -> None:
         value = self.model.pool_of(node)
@@ -103,25 +124,38 @@ class PoolLifecycleOrder(Rule):
     def visit_Arg(self, node: cst.Arg) -> None:
         pool = self.model.pool_of(node.value)
         if pool is not None:
-            self._handed_on.append(pool)
+            self._handed_on.add(pool)
 
     def leave_With(self, node: cst.With) -> None:
-        positions = self.model.statement_positions()
         for item in node.items:
             pool = self.model.pool_of(item.item)
-            if pool is not None and positions:
-                block, index = positions[-1]
-                self._stopped.append(_Stopped(pool, block, index, "the `with` block ended"))
+            if pool is not None:
+                self._stop(pool, "the `with` block ended")
+
+    def leave_Module(self, node: cst.Module) -> None:
+        for join in self._joins.values():
+            self.report(
+                join.call,
+                fix=self._fix(join),
+                problem="`join()` on a pool that was neither closed nor terminated",
+                error="Pool is still running",
+            )
+
+    def _stop(self, pool: Pool, how: str) -> None:
+        positions = self.model.statement_positions()
+        if positions:
+            block, index = positions[-1]
+            self._stops.setdefault((pool, id(block)), _Stopped(index, how))
+            self._stopped.add(pool)
 
     def _lifecycle_call(self, node: cst.Call, func: cst.Attribute, pool: Pool) -> None:
         method = func.attr.value
-        positions = self.model.statement_positions()
         if method in _STOPS:
-            if positions:
-                block, index = positions[-1]
-                self._stopped.append(_Stopped(pool, block, index, f"`{method}()`"))
+            if method == "close":
+                self._close_after_join(node, pool)
+            self._stop(pool, f"`{method}()`")
             return
-        if any(stopped.pool == pool for stopped in self._stopped) or pool in self._handed_on:
+        if pool in self._stopped or pool in self._handed_on or pool in self._joins:
             return
         created = pool.created_by
         if (
@@ -129,36 +163,75 @@ class PoolLifecycleOrder(Rule):
             or self._created_in.get(id(created), -1) != self.model.enclosing_function
         ):
             return  # created elsewhere: it may be closed there
-        self.report(
-            node,
-            fix=self._fix(func),
-            problem="`join()` on a pool that was neither closed nor terminated",
-            error="Pool is still running",
-        )
+        line = self._statement_of(node)
+        block = self.model.ancestors[-4] if line else None
+        self._joins[pool] = _Join(node, func, line, block, self._caught())
+
+    def _close_after_join(self, node: cst.Call, pool: Pool) -> None:
+        """Note the first ``close()`` statement after a running pool's ``join()`` in the
+        same block: the fix moves that one up."""
+        join = self._joins.get(pool)
+        line = self._statement_of(node)
+        if join is None or line is None or join.later_close is not None:
+            return
+        if self.model.ancestors[-4] is join.block:
+            join.later_close = line
 
     def _check_after_stop(self, node: cst.Call, pool: Pool, method: str) -> None:
         for block, index in self.model.statement_positions():
-            for stopped in self._stopped:
-                if stopped.pool == pool and stopped.block is block and stopped.index < index:
-                    self.report(
-                        node,
-                        problem=f"`{method}()` is called after {stopped.how}",
-                        error="Pool not running",
-                    )
-                    return
+            stopped = self._stops.get((pool, id(block)))
+            if stopped is not None and stopped.index < index:
+                self.report(
+                    node,
+                    problem=f"`{method}()` is called after {stopped.how}",
+                    error="Pool not running",
+                )
+                return
 
-    def _fix(self, func: cst.Attribute) -> Fix | None:
+    def _statement_of(self, node: cst.Call) -> cst.SimpleStatementLine | None:
+        """The statement line that is nothing but the call being visited."""
         ancestors = self.model.ancestors
-        if len(ancestors) < 3 or not isinstance(ancestors[-2], cst.Expr):
+        if len(ancestors) < 4 or not isinstance(ancestors[-2], cst.Expr):
             return None
         line = ancestors[-3]
-        if not (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1):
+        if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+            return line
+        return None
+
+    def _caught(self) -> bool:
+        """Whether an ``except`` or ``contextlib.suppress`` of this scope wraps the node."""
+        ancestors = self.model.ancestors
+        for outer, inner in zip(reversed(ancestors[:-1]), reversed(ancestors[1:])):
+            if isinstance(outer, SCOPES):
+                break
+            if isinstance(outer, (cst.Try, cst.TryStar)):
+                catches = bool(outer.handlers)
+            elif isinstance(outer, cst.With):
+                catches = any(self._is_suppress(item.item) for item in outer.items)
+            else:
+                continue
+            if catches and inner is outer.body:
+                return True
+        return False
+
+    def _is_suppress(self, expr: cst.BaseExpression) -> bool:
+        return isinstance(expr, cst.Call) and self.model.value_of(expr.func) == _SUPPRESS
+
+    def _fix(self, join: _Join) -> Fix | None:
+        line, block = join.line, join.block
+        if line is None or not isinstance(block, (cst.Module, cst.IndentedBlock)):
             return None
-        close = cst.Expr(cst.Call(func.with_changes(attr=cst.Name("close"))))
-        replacement = cst.FlattenSentinel(
-            [
-                line.with_changes(body=[close], trailing_whitespace=cst.TrailingWhitespace()),
-                line.with_changes(leading_lines=()),
-            ]
-        )
-        return Fix(self.fix_title or "", Applicability.SAFE, ((line, replacement),))
+        if join.later_close is None:
+            close = cst.Expr(cst.Call(join.func.with_changes(attr=cst.Name("close"))))
+            first = line.with_changes(body=[close], trailing_whitespace=cst.TrailingWhitespace())
+        else:  # moved, with its comments
+            leading = [*line.leading_lines, *join.later_close.leading_lines]
+            first = join.later_close.with_changes(leading_lines=leading)
+        body: list[cst.BaseStatement] = []
+        for statement in block.body:
+            if statement is line:
+                body += [first, line.with_changes(leading_lines=())]
+            elif statement is not join.later_close:
+                body.append(statement)
+        applicability = Applicability.UNSAFE if join.caught else Applicability.SAFE
+        return Fix(self.fix_title or "", applicability, ((block, block.with_changes(body=body)),))

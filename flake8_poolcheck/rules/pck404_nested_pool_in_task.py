@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flake8_poolcheck.pools import PROCESS_KINDS, PoolKind
+from flake8_poolcheck.pools import PROCESS_KINDS
 from flake8_poolcheck.rules import TaskBodyRule
 from flake8_poolcheck.semantic import FunctionFacts
 from flake8_poolcheck.tasks import ModuleTask
 
 #: Process pools and dill pools both run their tasks in daemonic worker processes.
-_DAEMONIC = frozenset({PoolKind.PROCESS, PoolKind.DILL})
 
 
 class NestedPoolInTask(TaskBodyRule):
@@ -23,7 +22,9 @@ class NestedPoolInTask(TaskBodyRule):
     allowed to have children`, raised where the result is read (`apply_async`
     itself returns normally). The check is an `assert`, which `python -O` skips.
     A thread pool inside the task is fine, and so is a process pool inside a
-    thread-pool task.
+    thread-pool task. Each library keeps its own record of which process is daemonic,
+    so a `multiprocess` (dill) pool inside a `multiprocessing` task, or the reverse,
+    works as well (measured); the rule speaks of `multiprocessing` pools only.
 
     ## Example
     ```python
@@ -78,10 +79,10 @@ class NestedPoolInTask(TaskBodyRule):
         "processes are not allowed to have children, at {where} (an assert, which "
         "`python -O` skips); use a ThreadPool inside the task, or one pool for all work"
     )
-    kinds = PROCESS_KINDS | {PoolKind.DILL}
+    kinds = PROCESS_KINDS
 
     def body_does(self, facts: FunctionFacts) -> bool:
-        spawning = any(pool.kind in _DAEMONIC for pool in facts.pools)
+        spawning = any(pool.kind in PROCESS_KINDS for pool in facts.pools)
         return spawning or bool(facts.processes)
 
     def report_task(self, task: ModuleTask, found: str, facts: FunctionFacts) -> None:
