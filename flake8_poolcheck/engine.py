@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import gc
 import io
+import re
 import subprocess
 import symtable
 import sys
@@ -47,7 +48,8 @@ _Handler = Callable[[Any], None]
 MAX_FIX_PASSES = 10
 #: Python frames for LibCST's recursive passes (its code generator and visitors take about
 #: three a level) over the deepest tree the depth guard lets through, with room to spare.
-#: 3.9 and 3.10 keep Python frames on the C stack: they overflow 8 MiB at about 20,000.
+#: 3.9 and 3.10 keep Python frames on the C stack, 8 MiB: those passes survived 5,000
+#: levels and crashed at 8,000. (3.12 stops them at ~740 levels with a RecursionError.)
 _RECURSION_LIMIT = 6000
 
 
@@ -177,7 +179,12 @@ class Linter:
         try:
             module = _parse(source)
         except cst.ParserSyntaxError as error:
-            return None, self._unparsable(error.message.removeprefix("parser error: "))
+            respaced = _tabs_as_spaces(source)
+            if respaced is None:
+                return None, self._unparsable(error.message.removeprefix("parser error: "))
+            # The same positions, but not the file's text: read it, never fix it.
+            diagnostics = self._parse_and_walk_unguarded(respaced)[1]
+            return None, [dataclasses.replace(d, fix=None) for d in diagnostics]
         except RecursionError:
             return None, self._unparsable(_TOO_DEEP)
         except (UnicodeDecodeError, LookupError, SyntaxError) as error:
@@ -342,9 +349,9 @@ def _nesting_verdict(source: Source) -> bool | None:
         with warnings.catch_warnings():  # the user's code's warnings are not ours to print
             warnings.simplefilter("ignore")
             if sys.version_info < (3, 11) and len(source) > _AST_SAFE_SIZE:
-                # Building the symbol table parses without crashing, and stops at three
-                # times the recursion limit: within that depth ``ast.parse`` is safe.
-                symtable.symtable(source, "<poolcheck>", "exec")  # type: ignore[arg-type]  # bytes too
+                # Building the symbol table (of text or bytes) parses without crashing and
+                # stops at three times the recursion limit: ``ast.parse`` is safe within.
+                symtable.symtable(source, "<poolcheck>", "exec")  # type: ignore[arg-type]
             tree = ast.parse(source)
     except (RecursionError, MemoryError):  # 3.11+: too deep; any: parser stack overflow
         return True
@@ -360,27 +367,27 @@ def _nests_deeper(tree: ast.AST, limit: int) -> bool:
     """
     level = [tree]
     for _ in range(limit):
-        below: list[ast.AST] = []
+        below: list[object] = []
         for node in level:
             chain = _FLAT_CHAINS.get(type(node))
             if chain is not None and chain(node) > limit:
                 return True
             for field in node._fields:
                 value = getattr(node, field, None)
-                if isinstance(value, list):
-                    below.extend(item for item in value if isinstance(item, ast.AST))
-                elif isinstance(value, ast.AST):
+                if type(value) is list:
+                    below.extend(value)
+                else:
                     below.append(value)
-        if not below:
+        level = [node for node in below if isinstance(node, ast.AST)]
+        if not level:
             return False
-        level = below
     return True
 
 
 def _crashes_libcst_in_child(source: Source) -> bool:
     """Whether LibCST's parser crashes on the text, tried in a child process."""
     child = subprocess.run(
-        [sys.executable, "-I", "-c", _LIBCST_IN_CHILD.format(path=sys.path)],
+        [sys.executable, "-I", "-c", _LIBCST_IN_CHILD.format(path=list(map(str, sys.path)))],
         input=source_text(source).encode(),
         capture_output=True,
         check=False,
@@ -398,6 +405,25 @@ def _parse(source: Source) -> cst.Module:
     if ends_in_cr and not module.has_trailing_newline:
         return module.with_changes(has_trailing_newline=True)
     return module
+
+
+#: The spaces, tabs and form feeds that begin a line.
+_INDENTATION = re.compile(r"(?:^|(?<=[\r\n]))[ \t\f]+")
+
+
+def _tabs_as_spaces(source: Source) -> str | None:
+    """The text with a space for each tab that begins a line, if that changes it and
+    Python accepts the text; else None.
+
+    LibCST refuses some mixes of tabs and spaces that Python accepts. Python accepts them
+    only if its blocks come out the same whether a tab counts as 8 columns or as 1, so
+    they also do with a space for each tab, and every position stays where it was.
+    """
+    text = source_text(source)
+    respaced = _INDENTATION.sub(lambda indentation: indentation[0].replace("\t", " "), text)
+    if respaced == text or _nesting_verdict(text) is None:  # None: Python refuses it too
+        return None
+    return respaced
 
 
 def source_text(source: Source) -> str:

@@ -249,6 +249,7 @@ class SemanticModel:
         #: What each module-level function does, by name (complete at the end of the walk).
         self.functions: dict[str, FunctionFacts] = {}
         self._call_values: dict[int, Value] = {}
+        self._walking: set[cst.FunctionDef] = set()  # generator functions being judged
         self._statement_indexes: dict[int, dict[int, int]] = {}
         self._name_read = False
 
@@ -617,7 +618,7 @@ class SemanticModel:
         if isinstance(func, Factory):
             return PoolValue(Pool(func.kind, func.start_method or self._context_of(call), call))
         if isinstance(func, Function) and is_generator(func.node):
-            return ObjectValue(GENERATOR, Lazy(f"the generator `{func.node.name.value}()`"))
+            return ObjectValue(GENERATOR, self._generator_source(func.node))
         if self._is_path_walk(call):
             return ObjectValue(None, Lazy("a directory walk"))
         if not isinstance(func, Imported):
@@ -647,6 +648,26 @@ class SemanticModel:
                 Lazy(f"`range()` of {bound:,} numbers") if bound and bound >= HUGE_RANGE else None
             )
         return LAZY_SOURCES.get(qualname)
+
+    def _generator_source(self, function: cst.FunctionDef) -> Lazy | None:
+        """A generator function is lazy when what it walks is (a file, a directory walk,
+        ``count()``, a huge range, a lazy generator) or it loops with ``while``; one that
+        walks a container already in memory is not."""
+        if function in self._walking:
+            return None  # a recursive generator: judged by its other loops
+        self._walking.add(function)
+        try:
+            walked = _walked_sources(function)
+            if walked is None:  # a `while` loop
+                return Lazy(f"the generator `{function.name.value}()`")
+            for source in walked:
+                value = self.value_of(source)
+                if isinstance(value, ObjectValue) and value.lazy is not None:
+                    what = f"the generator `{function.name.value}()`"
+                    return Lazy(what, value.lazy.infinite)
+            return None
+        finally:
+            self._walking.discard(function)
 
     def _is_path_walk(self, call: cst.Call) -> bool:
         """``pathlib.Path(...).rglob(...)`` and the like."""
@@ -790,6 +811,27 @@ def unpicklable_callable(value: Value) -> tuple[str, str] | None:
 def is_generator(function: cst.FunctionDef) -> bool:
     """Whether the function's own body yields (a nested def's ``yield`` does not count)."""
     return any(isinstance(node, cst.Yield) for node in descendants(function.body))
+
+
+def _walked_sources(function: cst.FunctionDef) -> list[cst.BaseExpression] | None:
+    """What a generator's ``for`` loops and ``yield from`` walk (a name bound in the body
+    by ``=`` or ``with ... as`` stands for its value); None if it loops with ``while``."""
+    local: dict[str, cst.BaseExpression] = {}
+    walked: list[cst.BaseExpression] = []
+    for node in descendants(function.body):
+        if isinstance(node, cst.While):
+            return None
+        if isinstance(node, cst.WithItem) and node.asname is not None:
+            local.update((name.value, node.item) for name in names_bound_by(node.asname.name))
+        elif isinstance(node, cst.Assign) and len(node.targets) == 1:
+            local.update(
+                (name.value, node.value) for name in names_bound_by(node.targets[0].target)
+            )
+        elif isinstance(node, cst.For | cst.CompFor):
+            walked.append(node.iter)
+        elif isinstance(node, cst.Yield) and isinstance(node.value, cst.From):
+            walked.append(node.value.item)
+    return [local.get(w.value, w) if isinstance(w, cst.Name) else w for w in walked]
 
 
 def _literal_int(node: cst.BaseExpression) -> int | None:

@@ -58,7 +58,7 @@ DEFAULT = {"PCK102", "PCK105", "PCK201"}
     [
         ("", DEFAULT),
         ('select = ["PCK2"]', {"PCK201"}),
-        ('extend-select = ["PCK901"]', DEFAULT | {"PCK901"}),
+        ('extend-select = ["PCK902"]', DEFAULT),  # keeps the defaults; no process pool here
         ('ignore = ["PCK1"]', {"PCK201"}),
         ('extend-ignore = ["PCK201"]', {"PCK102", "PCK105"}),
         ('target-version = "py316"', {"PCK102", "PCK201"}),

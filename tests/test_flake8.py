@@ -143,8 +143,8 @@ OPT_IN_SOURCE = (
         (["--select=PCK"], set()),
         (["--extend-select=PCK"], set()),
         (["--select=PCK", "--ignore=E501"], set()),  # replacing the default ignore list
-        (["--select=PCK9"], {"PCK901", "PCK902"}),
-        (["--select=PCK", "--extend-select=PCK901"], {"PCK901"}),
+        (["--select=PCK9"], {"PCK902"}),
+        (["--select=PCK", "--extend-select=PCK902"], {"PCK902"}),
     ],
 )
 def test_opt_in_rules_need_selecting(tmp_path: Path, args: list[str], expected: set[str]) -> None:

@@ -45,8 +45,9 @@ class UnpicklableTask(Rule):
     ## Why is this bad?
     A process pool pickles every task to send it to a worker, and pickle stores a
     function by its importable name. A lambda has no such name (`PicklingError`),
-    and neither has a function or lambda written inside another function
-    (`AttributeError: Can't pickle local object`). The error is raised where the
+    and neither has a function or lambda written inside another function (an
+    `AttributeError` about a "local object": `Can't pickle local object` up to
+    Python 3.12, `Can't get local object` from 3.13). The error is raised where the
     result is read: at the call for
     `apply`, `map` and `starmap`, at `.get()` for the `*_async` methods, at the
     first `next()` for `imap` and `imap_unordered`. Under fork an unpicklable

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import libcst as cst
 
 from flake8_poolcheck.model import Applicability, FixAvailability
 from flake8_poolcheck.pools import ALL_KINDS, PoolCall, PoolKind
-from flake8_poolcheck.rules import Rule
+from flake8_poolcheck.rules import Report, Rule
+from flake8_poolcheck.semantic import SemanticModel
 from flake8_poolcheck.tasks import (
     STARMAP_FORM,
+    UnpackingTask,
     indexed_lambda_target,
     module_function,
     star_lambda_target,
@@ -27,8 +31,12 @@ class StarUnpackingTask(Rule):
     rest of the body uses instead.
 
     `imap` and `imap_unordered` are not flagged: there is no lazy `starmap`, so a
-    task that takes one tuple is the right idiom there. On a process pool a lambda
-    is reported by PCK101 (it cannot be pickled), with the same fix.
+    task that takes one tuple is the right idiom there. For the same reason a
+    module function is not flagged when the module also gives it to a call that
+    needs its one-argument shape: `imap`/`imap_unordered`, `apply`/`apply_async`
+    with a one-element `args` tuple, or the `map` of something that is not a
+    `multiprocessing` pool (an executor, another pool library). On a process pool a
+    lambda is reported by PCK101 (it cannot be pickled), with the same fix.
 
     ## Why is this bad?
     `starmap` and `starmap_async` unpack each item into the task's arguments
@@ -82,8 +90,14 @@ class StarUnpackingTask(Rule):
     fix_title = "Use `starmap()`"
     fix_availability = FixAvailability.SOMETIMES
 
+    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
+        super().__init__(model, sink)
+        self._wrappers: list[tuple[PoolCall, cst.Arg, cst.FunctionDef, UnpackingTask]] = []
+        self._one_argument_uses: set[str] = set()
+
     def visit_Call(self, node: cst.Call) -> None:
         pool_call = self.model.pool_call(node)
+        self._note_one_argument_use(node, pool_call)
         if pool_call is None or pool_call.method.name not in STARMAP_FORM:
             return
         task = pool_call.argument("func")
@@ -92,8 +106,40 @@ class StarUnpackingTask(Rule):
         if isinstance(task.value, cst.Lambda):
             if pool_call.pool.kind is not PoolKind.PROCESS:  # PCK101 reports those
                 self._check_lambda(pool_call, task, task.value)
+        else:  # the same function may be needed in its one-argument shape further down
+            function = module_function(self.model, task.value)
+            unpacking = unpacking_task(function) if function is not None else None
+            if function is not None and unpacking is not None:
+                self._wrappers.append((pool_call, task, function, unpacking))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        for pool_call, task, function, unpacking in self._wrappers:
+            if function.name.value not in self._one_argument_uses:
+                self._report_wrapper(pool_call, task, function, unpacking)
+
+    def _note_one_argument_use(self, node: cst.Call, pool_call: PoolCall | None) -> None:
+        """Remember a function given to a call that needs it to take one argument."""
+        if pool_call is not None:
+            args = pool_call.argument("args")
+            needs_one = pool_call.method.lazy or (
+                args is not None
+                and isinstance(args.value, cst.Tuple)
+                and len(args.value.elements) == 1
+            )
+            task = pool_call.argument("func") if needs_one else None
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "map":
+            task = node.args[0] if node.args and node.args[0].keyword is None else None
         else:
-            self._check_function(pool_call, task)
+            task = None
+        if task is not None:
+            self._one_argument_uses.add(self._function_name(task.value))
+
+    def _function_name(self, expr: cst.BaseExpression) -> str:
+        """The name of the module function ``expr`` refers to, as written if unresolved."""
+        function = module_function(self.model, expr)
+        if function is not None:
+            return function.name.value
+        return expr.attr.value if isinstance(expr, cst.Attribute) else source(expr)
 
     def _check_lambda(self, pool_call: PoolCall, task: cst.Arg, node: cst.Lambda) -> None:
         starmap = STARMAP_FORM[pool_call.method.name]
@@ -111,11 +157,13 @@ class StarUnpackingTask(Rule):
             fix = starmap_fix(pool_call, target, Applicability.UNSAFE)
         self.report(task, fix=fix, method=pool_call.method.name, what=what, advice=advice)
 
-    def _check_function(self, pool_call: PoolCall, task: cst.Arg) -> None:
-        function = module_function(self.model, task.value)
-        unpacking = unpacking_task(function) if function is not None else None
-        if function is None or unpacking is None:
-            return
+    def _report_wrapper(
+        self,
+        pool_call: PoolCall,
+        task: cst.Arg,
+        function: cst.FunctionDef,
+        unpacking: UnpackingTask,
+    ) -> None:
         starmap = STARMAP_FORM[pool_call.method.name]
         name = function.name.value
         if unpacking.forwards_to is not None:

@@ -24,12 +24,14 @@ _CHUNKSIZE = cst.Arg(
 class MapMaterializesInput(Rule):
     """## What it does
     Flags `map`, `starmap`, `map_async` and `starmap_async` over an iterable whose
-    items are produced on demand: a call of a generator function defined in the
-    module, `itertools.count()`, `itertools.cycle()`, `itertools.repeat(x)`
-    without `times`, an open file, `os.walk()`/`os.scandir()`/`glob.iglob()` or
-    `pathlib.Path(...).rglob()`, a `csv.reader`, a `range` with a literal bound of
-    10,000,000 or more, or a generator expression over one of these. A generator
-    expression over a list is not flagged: the list is in memory already.
+    items are produced on demand: `itertools.count()`, `itertools.cycle()`,
+    `itertools.repeat(x)` without `times`, an open file,
+    `os.walk()`/`os.scandir()`/`glob.iglob()` or `pathlib.Path(...).rglob()`, a
+    `csv.reader`, a `range` with a literal bound of 10,000,000 or more, or a
+    generator expression or a generator function defined in the module that walks
+    one of these (with `for` or `yield from`; a generator function that loops with
+    `while` counts too). A generator expression or generator function over a list
+    is not flagged: the list is in memory already.
 
     ## Why is this bad?
     These methods call `list()` on the iterable before the first task is sent:

@@ -105,7 +105,10 @@ class AsyncGetImmediately(Rule):
 
     code = "PCK303"
     name = "async-get-immediately"
-    message = "`{method}()` followed at once by `.get()` is `{blocking}()` with more code"
+    message = (
+        "`{method}()` followed at once by `.get()` is `{blocking}()` with more code (both wait"
+        " forever if a worker dies: keep the async form only to call `.get(timeout=...)`)"
+    )
     kinds = ALL_KINDS
     fix_title = "Call the blocking method"
     fix_availability = FixAvailability.SOMETIMES

@@ -7,6 +7,7 @@ import libcst as cst
 from flake8_poolcheck.pools import PROCESS_KINDS, PoolCall, Returns
 from flake8_poolcheck.rules import Rule
 from flake8_poolcheck.semantic import Imported, ResultValue
+from flake8_poolcheck.tree import SCOPES, descendants, source
 
 
 class GetWithoutTimeout(Rule):
@@ -17,12 +18,22 @@ class GetWithoutTimeout(Rule):
     the result is used at once or through a name. Off unless selected
     (`--select PCK902`, or `PCK9` for every opt-in rule).
 
+    A `.get()` that cannot wait is not flagged: inside `if result.ready():`,
+    after `while not result.ready(): ...` (a loop with no `break`), after
+    `if not result.ready(): return` (or `raise`, `continue`), or after
+    `result.wait()` (which is flagged itself). A `while not result.ready():` loop
+    with no `break`, `return` or `raise` in it is flagged instead: it waits forever
+    the same way.
+
     ## Why is this bad?
     When a worker dies without raising (killed by the out-of-memory killer, a
     segfault in an extension, `os._exit()`), the pool starts a new worker but the
     task's result never arrives, and nothing tells the waiting caller: the call
     waits forever (CPython gh-66587, open). With a timeout it raises
-    `multiprocessing.TimeoutError` instead, which a service can handle.
+    `multiprocessing.TimeoutError` instead, which a service can handle. The
+    blocking `map()`, `starmap()` and `apply()` wait forever the same way (measured
+    on Python 3.11 under fork and spawn) and take no timeout: to bound the wait,
+    keep the `_async` form and pass `timeout=` to its `.get()`.
 
     ## Example
     ```python
@@ -58,7 +69,7 @@ class GetWithoutTimeout(Rule):
     code = "PCK902"
     name = "get-without-timeout"
     message = (
-        "{what} without a timeout waits forever if a worker dies (killed, segfault, "
+        "{what} waits forever if a worker dies (killed, segfault, "
         "`os._exit()`): the pool never delivers that result (CPython gh-66587); {advice}"
     )
     kinds = PROCESS_KINDS
@@ -72,8 +83,13 @@ class GetWithoutTimeout(Rule):
             and not node.args
         ):
             pool_call = self._waitable(func.value)
-            if pool_call is not None and pool_call.method.returns is Returns.ASYNC_RESULT:
-                self.report(node, what=f"`.{func.attr.value}()`", advice="pass `timeout=`")
+            if (
+                pool_call is not None
+                and pool_call.method.returns is Returns.ASYNC_RESULT
+                and not self._known_ready(source(func.value))
+            ):
+                what = f"`.{func.attr.value}()` without a timeout"
+                self.report(node, what=what, advice=_TIMEOUT_ADVICE)
             return
         consumers = (Imported("builtins.list"), Imported("builtins.next"))
         if len(node.args) == 1 and self.model.value_of(func) in consumers:
@@ -82,10 +98,37 @@ class GetWithoutTimeout(Rule):
     def visit_For(self, node: cst.For) -> None:
         self._check_iteration(node.iter)
 
+    def visit_While(self, node: cst.While) -> None:
+        polled = _polled(node.test, negated=True)
+        if polled is None or _leaves(node.body, (cst.Break, cst.Return, cst.Raise)):
+            return
+        pool_call = self._waitable(polled)
+        if pool_call is not None and pool_call.method.returns is Returns.ASYNC_RESULT:
+            what = "polling `.ready()` in a loop that has no `break`, `return` or `raise`"
+            self.report(node.test, what=what, advice="leave the loop after a deadline")
+
+    def _known_ready(self, receiver: str) -> bool:
+        """Whether the code around the current node has made sure ``receiver`` is ready."""
+        ancestors = self.model.ancestors
+        for parent, child in zip(reversed(ancestors[:-1]), reversed(ancestors[1:])):
+            if isinstance(parent, SCOPES):
+                return False
+            if (
+                isinstance(parent, cst.If)
+                and child is parent.body
+                and _source(_polled(parent.test, negated=False)) == receiver
+            ):
+                return True
+            if isinstance(parent, cst.IndentedBlock | cst.Module):
+                before = parent.body[: [id(s) for s in parent.body].index(id(child))]
+                if any(_makes_ready(statement, receiver) for statement in before):
+                    return True
+        return False
+
     def _check_iteration(self, iterable: cst.BaseExpression) -> None:
         pool_call = self._waitable(iterable)
         if pool_call is not None and pool_call.method.returns is Returns.ITERATOR:
-            what = f"iterating `{pool_call.method.name}()`"
+            what = f"iterating `{pool_call.method.name}()` without a timeout"
             self.report(iterable, what=what, advice="call `.next(timeout=...)` on the iterator")
 
     def _waitable(self, node: cst.BaseExpression) -> PoolCall | None:
@@ -94,3 +137,57 @@ class GetWithoutTimeout(Rule):
         if isinstance(value, ResultValue) and value.pool_call.pool.kind in self.kinds:
             return value.pool_call
         return None
+
+
+_TIMEOUT_ADVICE = (
+    "pass `timeout=` (the blocking `map()`, `starmap()` and `apply()` wait forever "
+    "the same way and take no timeout)"
+)
+
+
+def _polled(test: cst.BaseExpression, *, negated: bool) -> cst.BaseExpression | None:
+    """``X`` in ``X.ready()`` (``not X.ready()`` when ``negated``)."""
+    if negated:
+        if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
+            return None
+        test = test.expression
+    if (
+        isinstance(test, cst.Call)
+        and not test.args
+        and isinstance(test.func, cst.Attribute)
+        and test.func.attr.value == "ready"
+    ):
+        return test.func.value
+    return None
+
+
+def _source(node: cst.BaseExpression | None) -> str | None:
+    return None if node is None else source(node)
+
+
+def _leaves(body: cst.BaseSuite, exits: tuple[type[cst.CSTNode], ...]) -> bool:
+    """Whether ``body`` holds one of the statements ``exits``."""
+    return any(isinstance(node, exits) for node in descendants(body))
+
+
+def _makes_ready(statement: cst.CSTNode, receiver: str) -> bool:
+    """``while not X.ready(): ...`` without ``break``, ``if not X.ready(): return``
+    (or ``raise``/``continue``), or ``X.wait()``: afterwards ``X`` is ready."""
+    if isinstance(statement, cst.While):
+        polled = _source(_polled(statement.test, negated=True))
+        return polled == receiver and not _leaves(statement.body, (cst.Break,))
+    if isinstance(statement, cst.If):
+        polled = _source(_polled(statement.test, negated=True))
+        last = statement.body.body[-1] if statement.body.body else None
+        if isinstance(last, cst.SimpleStatementLine):
+            last = last.body[-1]
+        return polled == receiver and isinstance(last, cst.Return | cst.Raise | cst.Continue)
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and not small.value.args
+        and isinstance(small.value.func, cst.Attribute)
+        and small.value.func.attr.value == "wait"
+        and source(small.value.func.value) == receiver
+        for small in statement.body
+    )
