@@ -1133,14 +1133,13 @@ MISUSE = (
     _snippet(
         "map_generator",
         '''
-        def summaries_of_export(path: str) -> List[Dict[str, Any]]:
-            """Summaries of every batch of one export, in order."""
-            with open(path, encoding="utf-8") as handle:
-                records = [parse_$item(line) for line in handle]
-            with $Pool() as pool:
-                return pool.map(summarize_batch, chunked(records, $batch))
+        def parse_export(path: str) -> List[Optional[$Record]]:
+            """Every $item of one export, parsed in parallel, in order."""
+            with open(path, encoding="utf-8") as handle, $Pool() as pool:
+                lines = (line for line in handle if line.strip())
+                return pool.map(parse_$item, lines, chunksize=$batch)
         ''',
-        needs="summarize chunked parse",
+        needs="parse",
         codes="PCK301",
     ),
 )
