@@ -279,11 +279,12 @@ _TOO_DEEP = "the code is nested too deeply to parse"
 # LibCST's native parser takes time and memory that grow faster than the nesting, then
 # overflows its stack, which kills the process. Seconds to parse one statement N levels
 # deep, LibCST 1.9 on CPython 3.9 | 3.11 (the same parser; 2 busy cores); "crash": the
-# process died (SIGSEGV); "> 90": stopped after 90 s:
+# process died (SIGSEGV; 1 + 1 on 3.9 and a.b.b on 3.11 after minutes); "> 90": stopped
+# after 90 s:
 #
 #   N                      500        1,000      2,000      5,000              10,000
 #   1 + 1 + ...            .06 | .05  .27 | .28  1.1 | 1.3  27 | 32            crash
-#   a.b.b ...              .27 | .59  1.2 | 2.6  10 | 12    63 | 54            > 90
+#   a.b.b ...              .27 | .59  1.2 | 2.6  10 | 12    63 | 54            crash
 #   a[0][0] ...            .49 | .64  1.5 | 4.5  32 | 35    > 90 (from 3,000)
 #   f()() ...              .70 | 1.1  3.8 | 3.2  19 | 15    > 90 (from 5,000)
 #   @a.b.b (decorator)     .05 | .04  .14 | .41  1.0 | 2.0  14 | 11            crash
@@ -293,8 +294,8 @@ _TOO_DEEP = "the code is nested too deeply to parse"
 #   elif chain             .03 | .02  .10 | .07  .13 | .17  .63 | .46          crash
 #   a and a and ...        .10 | .07  .40 | .11  .53 | .28  1.1 | .57          crash
 #   import a.b.b ...       .01 | .02  RecursionError (in LibCST's Python)      crash
-#   f(f(...))              6.7 | 9.7  47 (2.2 GB)  crash
-#   [[...]]                3.3 | 2.4  15 | 17 (0.8 GB)  crash
+#   f(f(...))              6.7 | 9.7  47 (2.2 GB)  crash from 1,200 (1,100: 18 s, 2.7 GB)
+#   [[...]]                3.3 | 2.4  15 | 17 (0.8 GB)  crash from 1,400 (1,200: 8.7 s)
 #   ((...))                .18 | .07  .63 | .34  crash from 1,400 (1,200: .50)
 #
 # CPython refuses more than 199 brackets, 99 blocks, and right-nested forms (-x, lambda,
@@ -309,8 +310,8 @@ MAX_NESTING = 500
 #: On CPython 3.9 and 3.10, ``ast.parse`` overflows the C stack (8 MiB) on a chain about
 #: 104,000 levels deep, which takes 208 kB of text at least; a shorter text is safe.
 _AST_SAFE_SIZE = 64 * 1024
-#: LibCST's parser crashed on nothing shallower than 1,400 levels (of parentheses),
-#: which take a character each at least: it cannot crash on a text half that long.
+#: LibCST's parser crashed on no fewer than 1,200 levels (of calls, two characters each)
+#: or 1,400 (of parentheses, one each): it cannot crash on a text half that long.
 _LIBCST_SAFE_SIZE = 700
 #: Run in a child process, LibCST parses the text on stdin; if that crashes, so does the
 #: child. Its ``sys.path`` is filled in with this process's, so it imports the same LibCST.

@@ -827,7 +827,7 @@ def _walked_sources(function: cst.FunctionDef) -> list[cst.BaseExpression] | Non
             local.update(
                 (name.value, node.value) for name in names_bound_by(node.targets[0].target)
             )
-        elif isinstance(node, cst.For | cst.CompFor):
+        elif isinstance(node, (cst.For, cst.CompFor)):
             walked.append(node.iter)
         elif isinstance(node, cst.Yield) and isinstance(node.value, cst.From):
             walked.append(node.value.item)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Union
+
 import libcst as cst
 
 from flake8_poolcheck.model import Applicability, Fix, FixAvailability
@@ -11,7 +13,7 @@ from flake8_poolcheck.semantic import Imported, ResultValue, names_bound_by
 from flake8_poolcheck.tree import SCOPES, children, descendants
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
-_Comprehension = cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
+_Comprehension = Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]
 #: Statements whose header decides what their body does with the values it names.
 _GOVERNING = (cst.If, cst.While, cst.For, cst.With)
 
@@ -158,7 +160,7 @@ class UnorderedResultPairing(Rule):
         else:
             return True
         target = parent.target
-        if any(arg.star for arg in zip_call.args) or not isinstance(target, cst.Tuple | cst.List):
+        if any(arg.star for arg in zip_call.args) or not isinstance(target, (cst.Tuple, cst.List)):
             return True
         names = [element.value for element in target.elements]
         if len(names) != len(zip_call.args) or not all(
@@ -259,7 +261,7 @@ def _units(body: cst.CSTNode) -> list[cst.CSTNode]:
 
 def _header(node: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
     """What decides a compound statement's body: its test, iterable or context managers."""
-    if isinstance(node, cst.If | cst.While):
+    if isinstance(node, (cst.If, cst.While)):
         return (node.test,)
     if isinstance(node, cst.For):
         return (node.iter,)
@@ -284,7 +286,7 @@ def _assigned(node: cst.CSTNode) -> list[cst.BaseExpression]:
     """The targets ``node`` binds from a value, if it is an assignment or a loop."""
     if isinstance(node, cst.Assign):
         return [t.target for t in node.targets]
-    if isinstance(node, cst.AnnAssign | cst.AugAssign | cst.NamedExpr | cst.For):
+    if isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.NamedExpr, cst.For)):
         return [node.target]
     return []
 

@@ -119,7 +119,7 @@ class GetWithoutTimeout(Rule):
                 and _source(_polled(parent.test, negated=False)) == receiver
             ):
                 return True
-            if isinstance(parent, cst.IndentedBlock | cst.Module):
+            if isinstance(parent, (cst.IndentedBlock, cst.Module)):
                 before = parent.body[: [id(s) for s in parent.body].index(id(child))]
                 if any(_makes_ready(statement, receiver) for statement in before):
                     return True
@@ -181,7 +181,7 @@ def _makes_ready(statement: cst.CSTNode, receiver: str) -> bool:
         last = statement.body.body[-1] if statement.body.body else None
         if isinstance(last, cst.SimpleStatementLine):
             last = last.body[-1]
-        return polled == receiver and isinstance(last, cst.Return | cst.Raise | cst.Continue)
+        return polled == receiver and isinstance(last, (cst.Return, cst.Raise, cst.Continue))
     return isinstance(statement, cst.SimpleStatementLine) and any(
         isinstance(small, cst.Expr)
         and isinstance(small.value, cst.Call)
