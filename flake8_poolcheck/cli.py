@@ -13,8 +13,9 @@ from typing import TextIO
 from flake8_poolcheck import __version__
 from flake8_poolcheck.config import find_pyproject, load_config
 from flake8_poolcheck.files import skip_reason
+from flake8_poolcheck.interrupts import interrupts_unwind
 from flake8_poolcheck.output import WRITERS, FileReport, Options, fixes_applied, statistics
-from flake8_poolcheck.runner import Job, check_files, interrupts_unwind
+from flake8_poolcheck.runner import Job, check_files
 from flake8_poolcheck.settings import (
     Settings,
     SettingsError,

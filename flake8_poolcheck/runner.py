@@ -14,13 +14,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flake8_poolcheck.files import FileError, decode_source, read_file, read_stdin, write_source
+from flake8_poolcheck.interrupts import Interrupted, was_interrupted
 from flake8_poolcheck.output import FileReport, unified_diff
 from flake8_poolcheck.prefilter import Prefilter
 from flake8_poolcheck.settings import Settings
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 
 #: How often an idle worker looks whether the process that started it is still there.
 ORPHAN_POLL_SECONDS = 0.5
-#: The signals that stop a run.
-INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -52,30 +51,6 @@ class Checked:
 
     report: FileReport
     fixed_source: bytes | None = None
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM reached this process; no file is written after it."""
-
-
-_interrupted = threading.Event()
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    _interrupted.set()
-    raise Interrupted
-
-
-@contextlib.contextmanager
-def interrupts_unwind() -> Iterator[None]:
-    """Within the block, Ctrl-C and SIGTERM raise ``Interrupted``, which runs cleanups."""
-    _interrupted.clear()
-    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in INTERRUPTS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 class Checker:
@@ -119,7 +94,7 @@ class Checker:
             report.error = str(error)
             return Checked(report)
         except Exception as error:  # a bug of ours must not cost the user the other files
-            if _interrupted.is_set():  # the interrupt surfaced inside a library as another error
+            if was_interrupted():  # the interrupt surfaced inside a library as another error
                 raise Interrupted from error
             report.error = f"internal error: {type(error).__name__}: {error} (please report it)"
             return Checked(report)

@@ -127,7 +127,7 @@ UNREADABLE = pytest.mark.parametrize(
     [
         (fifo, "not a regular file (a FIFO)"),
         (endless_device, "not a regular file (a character device)"),
-        (huge, "larger than 10 MiB"),
+        (huge, "larger than 2 MiB"),
     ],
     ids=["fifo", "dev-zero", "huge"],
 )
@@ -161,7 +161,7 @@ def test_endless_stdin_is_an_error() -> None:
     with open("/dev/zero", "rb") as zero:
         completed = poolcheck("-", stdin=zero)
     assert completed.returncode == 2, completed.stderr
-    assert "poolcheck: error: -: cannot read: larger than 10 MiB\n" in completed.stderr
+    assert "poolcheck: error: -: cannot read: larger than 2 MiB\n" in completed.stderr
 
 
 @pytest.mark.parametrize(
