@@ -549,41 +549,41 @@ def report_steps(analysis: Analysis) -> None:
 
 
 def report_scaling(scaling: Scaling) -> None:
-    """Time against size: a linear cost shows as the same cost per extra 1,000 lines.
+    """Time against size: a linear cost shows as the same cost for each 1,000 lines added.
 
-    The start-up (the smallest run) is taken out, and the verdict reads the CPU time of
-    --jobs 1, which the other work of a shared machine disturbs less than wall time.
+    Each size's increment is measured from the size before it, in CPU time of --jobs 1
+    (which the other work of a shared machine disturbs less than wall time). The verdict
+    compares the last two increments: the small sizes do too little work to judge by.
     """
     medians, cpu, lines = scaling.medians, scaling.cpu, scaling.sizes
     sizes = sorted(lines)
-    smallest = sizes[0]
     print("\n== scaling: poolcheck on the first N files of the pool-heavy corpus ==")
-    print("  wall time (CPU time); ms per extra 1k lines: CPU of --jobs 1 over the smallest run")
+    print("  wall time (CPU time); added: ms of CPU (--jobs 1) per 1k lines over the size before")
     print(
         f"  {'files':>6} {'lines':>9} {'poolcheck':>17} {'--jobs 1':>17}"
-        f" {'ms/extra 1k lines':>18} {'peak RSS -j1':>13}"
+        f" {'added':>8} {'peak RSS -j1':>13}"
     )
-    marginal: dict[int, float] = {}
-    for size in sizes:
+    increments: list[float] = []
+    for previous, size in zip([None, *sizes], sizes):
         both, one = f"{size} files", f"{size} files -j1"
-        extra = ""
-        if size > smallest:
-            added = cpu[one] - cpu[f"{smallest} files -j1"]
-            marginal[size] = 1000 * added / (lines[size] - lines[smallest])
-            extra = f"{1000 * marginal[size]:.1f}"
+        added = ""
+        if previous is not None:
+            seconds = cpu[one] - cpu[f"{previous} files -j1"]
+            increments.append(1e6 * seconds / (lines[size] - lines[previous]))
+            added = f"{increments[-1]:.1f}"
         print(
             f"  {size:>6,} {lines[size]:>9,}"
             f" {medians[both]:>7.2f}s ({cpu[both]:>6.2f}s)"
             f" {medians[one]:>7.2f}s ({cpu[one]:>6.2f}s)"
-            f" {extra:>18} {scaling.rss[size]:>9.1f} MiB"
+            f" {added:>8} {scaling.rss[size]:>9.1f} MiB"
         )
-    if len(marginal) >= 2:
-        values = list(marginal.values())
-        spread = max(values) / min(values)
-        verdict = "linear" if spread <= 1.15 else "NOT linear"
+    if len(increments) >= 2:
+        change = increments[-1] / increments[-2] - 1
+        verdict = "linear" if abs(change) <= 0.15 else "NOT linear"
         print(
-            f"  the cost of an extra 1k lines varies {spread:.2f}x across sizes:"
-            f" {verdict} (linear: within 1.15x)"
+            f"  the last {sizes[-1] - sizes[-2]:,} files cost {change:+.1%} per line against"
+            f" the {sizes[-2] - sizes[-3] if len(sizes) > 2 else sizes[-2]:,} before them:"
+            f" {verdict} (linear: within 15%)"
         )
 
 
