@@ -13,12 +13,10 @@ import contextlib
 import dataclasses
 import functools
 import gc
-import io
 import re
 import subprocess
 import symtable
 import sys
-import tokenize
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import libcst as cst
 
+from flake8_poolcheck.files import FileError, decode_source
 from flake8_poolcheck.model import Applicability, Diagnostic, Fix, TextEdit
 from flake8_poolcheck.noqa import NoqaMap
 from flake8_poolcheck.pools import factory_table, methods_for
@@ -442,10 +441,9 @@ def source_text(source: Source) -> str:
     if isinstance(source, str):
         return source
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-        return source.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
-        raise SourceError(f"cannot decode: {error}") from error
+        return decode_source(source)
+    except FileError as error:
+        raise SourceError(str(error)) from error
 
 
 @functools.lru_cache(maxsize=1)  # the fix loop asks again for the module it just linted
