@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flake8_poolcheck.model import Applicability, Diagnostic, Fix
+from flake8_poolcheck.diagnostics import Applicability, Diagnostic, Fix
 from flake8_poolcheck.settings import Settings
 
 if TYPE_CHECKING:

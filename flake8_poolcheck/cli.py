@@ -12,9 +12,10 @@ from typing import TextIO
 
 from flake8_poolcheck import __version__
 from flake8_poolcheck.config import find_pyproject, load_config
+from flake8_poolcheck.diagnostics import FileReport
 from flake8_poolcheck.files import skip_reason
 from flake8_poolcheck.interrupts import interrupts_unwind
-from flake8_poolcheck.output import WRITERS, FileReport, Options, fixes_applied, statistics
+from flake8_poolcheck.output import WRITERS, Options, fixes_applied, statistics
 from flake8_poolcheck.runner import Job, check_files
 from flake8_poolcheck.settings import (
     Settings,
@@ -98,9 +99,9 @@ def _main(argv: Sequence[str] | None) -> int:
         from flake8_poolcheck.rules import all_rules
 
         for rule in all_rules():
-            fix = "" if rule.fix_title is None else " (fixable)"
+            fix = "" if rule.fixes is None else " (fixable)"
             opt_in = " [opt-in]" if rule.opt_in else ""
-            print(f"{rule.code}  {rule.name}{fix}{opt_in}")
+            print(f"{rule.code}  {rule.name}{fix}{opt_in}: {rule.summary}")
         return EXIT_CLEAN
     paths = args.paths or (["-"] if args.stdin_filename else ["."])
     if args.stdin_filename and paths != ["-"]:

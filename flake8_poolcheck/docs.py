@@ -5,8 +5,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from flake8_poolcheck.model import FixAvailability
-from flake8_poolcheck.pools import PoolKind
+from flake8_poolcheck.analysis.pools import PoolKind
 from flake8_poolcheck.rules import Rule, all_rules
 
 #: The sections every rule docstring has, in this order.
@@ -60,13 +59,15 @@ def code_blocks(text: str) -> list[str]:
 
 def rule_page(rule: type[Rule]) -> str:
     """The Markdown page of one rule: a header, then the docstring's sections."""
-    if rule.fix_availability is FixAvailability.NEVER:
+    if rule.fixes is None:
         fix = "No fix."
     else:
-        fix = f"Fix {rule.fix_availability.value} available: {rule.fix_title}."
+        fix = f"Fix {rule.fixes.availability.value} available: {rule.fixes.title}."
     kinds = ", ".join(_KIND_NAMES[kind] for kind in PoolKind if kind in rule.kinds)
     header = [
         f"# {rule.code} {rule.name}",
+        "",
+        rule.summary,
         "",
         f"Applies to: {kinds}.",
         fix,
@@ -90,9 +91,7 @@ def rules_table() -> str:
         "|---|---|---|---|",
     ]
     for rule in all_rules():
-        fix = (
-            "—" if rule.fix_availability is FixAvailability.NEVER else rule.fix_availability.value
-        )
+        fix = "—" if rule.fixes is None else rule.fixes.availability.value
         kinds = ", ".join(kind.value for kind in PoolKind if kind in rule.kinds)
         opt_in = " (opt-in)" if rule.opt_in else ""
         rows.append(

@@ -25,20 +25,19 @@ from typing import TYPE_CHECKING, Any, Union
 
 import libcst as cst
 
+from flake8_poolcheck.analysis.pools import factory_table, methods_for
+from flake8_poolcheck.analysis.semantic import SemanticModel
+from flake8_poolcheck.analysis.tree import NODE_TYPES, child_fields
+from flake8_poolcheck.diagnostics import Applicability, Diagnostic, Fix, TextEdit
 from flake8_poolcheck.files import FileError, decode_source
-from flake8_poolcheck.model import Applicability, Diagnostic, Fix, TextEdit
 from flake8_poolcheck.noqa import NoqaMap
-from flake8_poolcheck.pools import factory_table, methods_for
 from flake8_poolcheck.positions import SourcePositions, Span
 from flake8_poolcheck.prefilter import Prefilter
 from flake8_poolcheck.rules import Report, all_rules
-from flake8_poolcheck.rules.pck000_unparsable_file import UnparsableFile
-from flake8_poolcheck.semantic import SemanticModel
 from flake8_poolcheck.settings import Settings
-from flake8_poolcheck.tree import NODE_TYPES, child_fields
 
 if TYPE_CHECKING:
-    from flake8_poolcheck.model import Replacement
+    from flake8_poolcheck.diagnostics import Replacement
 
 Source = Union[str, bytes]
 _Handler = Callable[[Any], None]
@@ -75,7 +74,6 @@ class Linter:
         self.rules = tuple(
             rule for rule in all_rules() if settings.is_enabled(rule.code, opt_in=rule.opt_in)
         )
-        self._walked_rules = tuple(rule for rule in self.rules if rule is not UnparsableFile)
         self._factories = factory_table(settings.pool_factories, settings.thread_pool_factories)
         self._methods = methods_for(settings.target_version)
         self.prefilter = Prefilter(settings)
@@ -196,10 +194,13 @@ class Linter:
         return module, diagnostics
 
     def _unparsable(self, reason: str) -> list[Diagnostic]:
-        if UnparsableFile not in self.rules:
-            return []
-        message = UnparsableFile.message.format(reason=reason)
-        return [Diagnostic(UnparsableFile.code, UnparsableFile.name, message, 1, 1, 1, 1)]
+        """What the enabled rules say of a file that cannot be parsed, at its start."""
+        said = ((rule, rule.unparsable(reason)) for rule in self.rules)
+        return [
+            Diagnostic(rule.code, rule.name, message, 1, 1, 1, 1)
+            for rule, message in said
+            if message
+        ]
 
     def new_model(self) -> SemanticModel:
         return SemanticModel(self._factories, self._methods)
@@ -207,7 +208,7 @@ class Linter:
     def _walk(self, module: cst.Module) -> list[Report]:
         reports: list[Report] = []
         model = self.new_model()
-        walk(module, model, [rule(model, reports.append) for rule in self._walked_rules])
+        walk(module, model, [rule(model, reports.append) for rule in self.rules])
         return reports
 
 

@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from flake8_poolcheck import __version__
-from flake8_poolcheck.model import Applicability, Diagnostic
+from flake8_poolcheck.diagnostics import Applicability, Diagnostic, FileReport
 
 DOCS_PATH = "docs/rules/{code}.md"  # the rule pages shipped in this repository
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-
-
-@dataclass
-class FileReport:
-    """What happened to one file."""
-
-    path: str
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    fixed: Counter[str] = field(default_factory=Counter)  # fixes applied, by code
-    error: str | None = None
-    diff: str = ""
-    lines: list[str] = field(default_factory=list)  # the text checked, for `full`
-    names: dict[str, str] = field(default_factory=dict)  # the names of the codes fixed
 
 
 @dataclass(frozen=True)
@@ -178,7 +164,7 @@ def write_sarif(reports: Sequence[FileReport], out: TextIO, options: Options) ->
                 "name": rule.name,
                 "shortDescription": {"text": sections(rule)["What it does"].split("\n\n")[0]},
                 "fullDescription": {"text": sections(rule)["Why is this bad?"]},
-                "help": {"text": rule.message, "markdown": rule_page(rule)},
+                "help": {"text": rule.summary, "markdown": rule_page(rule)},
                 "defaultConfiguration": {"enabled": not rule.opt_in, "level": "error"},
                 "properties": {"kinds": sorted(kind.value for kind in rule.kinds)},
             }

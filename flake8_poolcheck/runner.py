@@ -20,9 +20,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flake8_poolcheck.diagnostics import FileReport
 from flake8_poolcheck.files import FileError, decode_source, read_file, read_stdin, write_source
 from flake8_poolcheck.interrupts import Interrupted, was_interrupted
-from flake8_poolcheck.output import FileReport, unified_diff
+from flake8_poolcheck.output import unified_diff
 from flake8_poolcheck.prefilter import Prefilter
 from flake8_poolcheck.settings import Settings
 

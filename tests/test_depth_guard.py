@@ -16,7 +16,7 @@ from flake8_poolcheck.engine import MAX_NESTING, Linter
 from flake8_poolcheck.rules.pck000_unparsable_file import UnparsableFile
 from flake8_poolcheck.settings import Settings
 
-TOO_DEEP = UnparsableFile.message.format(reason="the code is nested too deeply to parse")
+TOO_DEEP = UnparsableFile.unparsable("the code is nested too deeply to parse")
 #: Python (before 3.14) cannot parse a t-string, so the guard cannot measure this code;
 #: LibCST can, and its parser overflows its stack on the parentheses inside.
 CRASHES_LIBCST = POOL + 'x = t"{' + "(" * 2000 + "1" + ")" * 2000 + '}"\n'

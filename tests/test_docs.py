@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from support import ROOT, everything_linter, fixture_paths, proofs
 
+from flake8_poolcheck.analysis.pools import PoolKind
 from flake8_poolcheck.docs import SECTIONS, code_blocks, rule_page, sections
-from flake8_poolcheck.model import FixAvailability
-from flake8_poolcheck.pools import PoolKind
 from flake8_poolcheck.rules import Rule, all_rules
 
 RULES = all_rules()
@@ -83,8 +82,8 @@ def test_rule_is_complete(rule: type[Rule]) -> None:
         for kind, pool_kinds in KIND_PROVEN_BY.items():
             if kind in rule.kinds:
                 assert any(case.kind in pool_kinds for case in own), f"no proof on {kind} pools"
-    if rule.fix_availability is not FixAvailability.NEVER:
-        assert rule.fix_title
+    assert rule.summary.endswith(".") and "{" not in rule.summary
+    if rule.fixes is not None:
         golden = [p for p in fixture_paths() if p.with_suffix(".fixed.py").exists()]
         assert any(f"[{rule.code}]" in p.read_text(encoding="utf-8") for p in golden)
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")

@@ -14,11 +14,11 @@ import pytest
 
 from flake8_poolcheck import check_source, fix_source
 from flake8_poolcheck import engine as engine_module
+from flake8_poolcheck.analysis.tree import children
 from flake8_poolcheck.cli import main
+from flake8_poolcheck.diagnostics import Applicability
 from flake8_poolcheck.engine import Linter
-from flake8_poolcheck.model import Applicability
 from flake8_poolcheck.settings import Settings
-from flake8_poolcheck.tree import children
 
 STAR_LAMBDA = (
     "import multiprocessing\n"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from support import FIXTURES, fixture_settings
 
+from flake8_poolcheck.diagnostics import Applicability
 from flake8_poolcheck.engine import Linter
-from flake8_poolcheck.model import Applicability
 
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
 

@@ -20,8 +20,8 @@ from support import (
     noqa_variant,
 )
 
+from flake8_poolcheck.diagnostics import Diagnostic
 from flake8_poolcheck.engine import Linter
-from flake8_poolcheck.model import Diagnostic
 
 PATHS = fixture_paths()
 IDS = [path.stem for path in PATHS]

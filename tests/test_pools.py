@@ -10,9 +10,9 @@ import textwrap
 import libcst as cst
 import pytest
 
+from flake8_poolcheck.analysis.pools import PoolCall, PoolKind, methods_for
+from flake8_poolcheck.analysis.semantic import Function, FunctionPlace, SemanticModel, Value
 from flake8_poolcheck.engine import Linter, walk
-from flake8_poolcheck.pools import PoolCall, PoolKind, methods_for
-from flake8_poolcheck.semantic import Function, FunctionPlace, SemanticModel, Value
 from flake8_poolcheck.settings import Settings
 
 P, T, D = PoolKind.PROCESS, PoolKind.THREAD, PoolKind.DILL

@@ -12,16 +12,19 @@ import functools
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
 
 import libcst as cst
 
-from flake8_poolcheck.model import Fix, FixAvailability
-from flake8_poolcheck.pools import PoolKind
-from flake8_poolcheck.semantic import FunctionFacts, SemanticModel
-from flake8_poolcheck.tasks import ModuleTask, module_task
+from flake8_poolcheck.analysis.pools import PoolCall, PoolKind
+from flake8_poolcheck.analysis.semantic import FunctionFacts, SemanticModel
+from flake8_poolcheck.analysis.tasks import ModuleTask, module_task
+from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
+
+if TYPE_CHECKING:
+    from flake8_poolcheck.diagnostics import Edits
 
 _MODULE_NAME = re.compile(r"^pck[0-9]{3}_[a-z0-9_]+$")
 
@@ -36,28 +39,116 @@ class Report:
     fix: Fix | None
 
 
+@dataclass(frozen=True)
+class Fixes:
+    """Whether, and how, a rule's findings come with a fix."""
+
+    title: str  # what the fix does, for the docs and for fixes whose title does not vary
+    availability: FixAvailability  # ALWAYS or SOMETIMES
+
+
+T = TypeVar("T")
+
+
+class _PerFile(Generic[T]):
+    """A rule attribute made fresh, by ``factory``, for each file (each rule instance)."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, rule: object | None, owner: type) -> T:
+        if rule is None:
+            return cast(T, self)
+        value = self._factory()
+        vars(rule)[self._name] = value  # from now on the instance's own value is found first
+        return value
+
+
+def per_file(factory: Callable[[], T]) -> T:
+    """Declare per-file rule state as a class attribute: ``_seen: set[str] = per_file(set)``."""
+    return cast(T, _PerFile(factory))
+
+
 class Rule:
     """Base class of every rule.
 
     Subclasses set the class attributes below and carry a ruff-style docstring
     (What it does / Why is this bad? / Example / Use instead / Fix safety /
-    References); the docs and ``poolcheck --explain`` are generated from it.
+    References); the docs and ``poolcheck --explain`` are generated from it. A rule
+    gets a fresh instance for each file: state declared with ``per_file`` starts
+    empty every time.
     """
 
     code: ClassVar[str]
     name: ClassVar[str]  # kebab-case, names the problem
-    message: ClassVar[str]  # a str.format template filled from report()'s fields
+    summary: ClassVar[str]  # what goes wrong, in one sentence: the rule's help text
     kinds: ClassVar[frozenset[PoolKind]]  # the pools the rule applies to
-    fix_title: ClassVar[str | None] = None
-    fix_availability: ClassVar[FixAvailability] = FixAvailability.NEVER
+    fixes: ClassVar[Fixes | None] = None
     opt_in: ClassVar[bool] = False  # off unless selected by a prefix longer than PCK
 
     def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
         self.model = model
         self._sink = sink
 
-    def report(self, node: cst.CSTNode, *, fix: Fix | None = None, **fields: Any) -> None:
-        self._sink(Report(type(self), node, self.message.format(**fields), fix))
+    def report(self, node: cst.CSTNode, message: str, *, fix: Fix | None = None) -> None:
+        self._sink(Report(type(self), node, message, fix))
+
+    def fix(self, applicability: Applicability, edits: Edits, *, title: str | None = None) -> Fix:
+        """A fix of this rule: ``title`` when this fix says more than the rule's own title."""
+        assert self.fixes is not None, f"{self.code} declares no fixes"
+        return Fix(title or self.fixes.title, applicability, edits)
+
+    def pool_call(self, node: cst.Call) -> PoolCall | None:
+        """The call as a call of a pool method, if it is one on a pool this rule applies to."""
+        pool_call = self.model.pool_call(node)
+        if pool_call is None or pool_call.pool.kind not in self.kinds:
+            return None
+        return pool_call
+
+    @classmethod
+    def unparsable(cls, reason: str) -> str | None:
+        """The message for a file that cannot be parsed (None: the rule has nothing to say)."""
+        return None
+
+
+class PerFunctionRule(Rule, Generic[T]):
+    """A rule that gathers facts for each module or function body and judges them when
+    the body ends, while ``self.model.scope`` still describes it."""
+
+    _frames: list[T] = per_file(list)
+
+    def new_frame(self) -> T:
+        """The empty facts of a body about to be walked."""
+        raise NotImplementedError
+
+    def close_frame(self, frame: T) -> None:
+        """Judge the facts of a body that has just been walked."""
+        raise NotImplementedError
+
+    @property
+    def frame(self) -> T:
+        """The facts of the innermost body being walked."""
+        return self._frames[-1]
+
+    @property
+    def frames(self) -> Sequence[T]:
+        """The facts of every body being walked, the innermost last."""
+        return self._frames
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._frames.append(self.new_frame())
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._frames.append(self.new_frame())
+
+    def leave_Module(self, node: cst.Module) -> None:
+        self.close_frame(self._frames.pop())
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.close_frame(self._frames.pop())
 
 
 @functools.cache
@@ -91,9 +182,7 @@ class TaskBodyRule(Rule):
     walk and judged at the end, when every module function is known (also those defined
     after the pool call), one call deep into the module functions the task calls."""
 
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._tasks: list[ModuleTask] = []
+    _tasks: list[ModuleTask] = per_file(list)
 
     def visit_Call(self, node: cst.Call) -> None:
         task = module_task(self.model, node, self.kinds)

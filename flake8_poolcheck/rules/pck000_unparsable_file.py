@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flake8_poolcheck.pools import ALL_KINDS
+from flake8_poolcheck.analysis.pools import ALL_KINDS
 from flake8_poolcheck.rules import Rule
 
 
@@ -44,5 +44,9 @@ class UnparsableFile(Rule):
 
     code = "PCK000"
     name = "unparsable-file"
-    message = "File could not be parsed, so it was not checked: {reason}"
+    summary = "A file that may use pools could not be parsed, so no rule checked it."
     kinds = ALL_KINDS
+
+    @classmethod
+    def unparsable(cls, reason: str) -> str:
+        return f"File could not be parsed, so it was not checked: {reason}"

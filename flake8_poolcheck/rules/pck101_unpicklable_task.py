@@ -2,23 +2,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import libcst as cst
 
-from flake8_poolcheck.model import Applicability, Fix, FixAvailability
-from flake8_poolcheck.pools import PROCESS_KINDS, PoolCall, PoolKind
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import Factory, SemanticModel, unpicklable_callable
-from flake8_poolcheck.tasks import (
+from flake8_poolcheck.analysis.pools import PROCESS_KINDS, PoolCall, PoolKind
+from flake8_poolcheck.analysis.semantic import (
+    Factory,
+    Function,
+    FunctionPlace,
+    LambdaFunction,
+    Partial,
+    Value,
+)
+from flake8_poolcheck.analysis.tasks import (
     STARMAP_FORM,
     indexed_lambda_target,
     star_lambda_target,
     starmap_fix,
 )
-from flake8_poolcheck.tree import source
+from flake8_poolcheck.analysis.tree import source
+from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
+from flake8_poolcheck.rules import Fixes, Rule, per_file
 
 _MOVE_IT = "define it with `def` at module level"
+
+
+def unpicklable_callable(value: Value) -> tuple[str, str] | None:
+    """How a callable that pickle cannot send is described, and the error it raises.
+
+    None when the callable pickles by reference (a module-level function) or when
+    the checker does not know what it is.
+    """
+    if isinstance(value, LambdaFunction):
+        return "a lambda", "AttributeError" if value.in_function else "PicklingError"
+    if isinstance(value, Function) and value.place is FunctionPlace.NESTED:
+        return f"the nested function `{value.node.name.value}`", "AttributeError"
+    if isinstance(value, Partial):
+        inner = unpicklable_callable(value.func)
+        if inner is not None:
+            return f"a functools.partial of {inner[0]}", inner[1]
+    return None
+
+
+def _message(where: str, what: str, consequence: str) -> str:
+    return f"`{where}` is given {what}, which a process pool cannot pickle: {consequence}"
 
 
 def _starmap_fix(pool_call: PoolCall, task: cst.BaseExpression) -> tuple[Fix | None, str]:
@@ -99,37 +125,31 @@ class UnpicklableTask(Rule):
 
     code = "PCK101"
     name = "unpicklable-task"
-    message = "`{where}` is given {what}, which a process pool cannot pickle: {consequence}"
+    summary = (
+        "A lambda, nested function or partial of one is given to a process pool, which"
+        " cannot pickle it: the work fails before it runs."
+    )
     kinds = PROCESS_KINDS
-    fix_title = "Use `starmap()` instead of a lambda that only unpacks each item"
-    fix_availability = FixAvailability.SOMETIMES
-
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._initializers: list[tuple[cst.Arg, str, str, str | None]] = []
+    fixes = Fixes(
+        "Use `starmap()` instead of a lambda that only unpacks each item",
+        FixAvailability.SOMETIMES,
+    )
+    _initializers: list[tuple[cst.Arg, str, str, str | None]] = per_file(list)
 
     def visit_Call(self, node: cst.Call) -> None:
-        pool_call = self.model.pool_call(node)
-        if pool_call is not None:
-            if pool_call.pool.kind not in self.kinds:
-                return
-            task = pool_call.argument("func")
-            found = task and unpicklable_callable(self.model.value_of(task.value))
-            if task is not None and found:
-                what, error = found
-                surfaces = pool_call.method.returns.value
-                fix, advice = _starmap_fix(pool_call, task.value)
-                self.report(
-                    task,
-                    fix=fix,
-                    what=what,
-                    where=f"{pool_call.method.name}()",
-                    consequence=f"{error} at {surfaces}; {advice}",
-                )
-            return
         factory = self.model.value_of(node.func)
         if isinstance(factory, Factory) and factory.kind is PoolKind.PROCESS:
             self._check_initializer(node)
+            return
+        pool_call = self.pool_call(node)
+        task = pool_call.argument("func") if pool_call is not None else None
+        found = unpicklable_callable(self.model.value_of(task.value)) if task else None
+        if pool_call is not None and task is not None and found is not None:
+            what, error = found
+            surfaces = pool_call.method.returns.error_surfaces_at
+            fix, advice = _starmap_fix(pool_call, task.value)
+            consequence = f"{error} at {surfaces}; {advice}"
+            self.report(task, _message(f"{pool_call.method.name}()", what, consequence), fix=fix)
 
     def _check_initializer(self, node: cst.Call) -> None:
         positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
@@ -147,11 +167,8 @@ class UnpicklableTask(Rule):
         for arg, what, error, start_method in self._initializers:
             if (start_method or self.model.default_start_method) == "fork":
                 continue
-            self.report(
-                arg,
-                what=what,
-                where="Pool(initializer=...)",
-                consequence=f"{error} at `Pool()` under the spawn and forkserver start methods "
-                "(the default on macOS, Windows, and Linux from Python 3.14); "
-                f"{_MOVE_IT}",
+            consequence = (
+                f"{error} at `Pool()` under the spawn and forkserver start methods (the default"
+                f" on macOS, Windows, and Linux from Python 3.14); {_MOVE_IT}"
             )
+            self.report(arg, _message("Pool(initializer=...)", what, consequence))

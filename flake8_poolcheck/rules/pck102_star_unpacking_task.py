@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import libcst as cst
 
-from flake8_poolcheck.model import Applicability, FixAvailability
-from flake8_poolcheck.pools import ALL_KINDS, PoolCall, PoolKind
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import SemanticModel
-from flake8_poolcheck.tasks import (
+from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall, PoolKind
+from flake8_poolcheck.analysis.tasks import (
     STARMAP_FORM,
     UnpackingTask,
     indexed_lambda_target,
@@ -19,7 +14,9 @@ from flake8_poolcheck.tasks import (
     starmap_fix,
     unpacking_task,
 )
-from flake8_poolcheck.tree import source
+from flake8_poolcheck.analysis.tree import source
+from flake8_poolcheck.diagnostics import Applicability, FixAvailability
+from flake8_poolcheck.rules import Fixes, Rule, per_file
 
 
 class StarUnpackingTask(Rule):
@@ -85,15 +82,14 @@ class StarUnpackingTask(Rule):
 
     code = "PCK102"
     name = "star-unpacking-task"
-    message = "`{method}()` is given {what}: {advice}"
+    summary = (
+        "`map()` is given a task that only unpacks each item into another function's"
+        " arguments: `starmap()` does that itself."
+    )
     kinds = ALL_KINDS
-    fix_title = "Use `starmap()`"
-    fix_availability = FixAvailability.SOMETIMES
-
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._wrappers: list[tuple[PoolCall, cst.Arg, cst.FunctionDef, UnpackingTask]] = []
-        self._one_argument_uses: set[str] = set()
+    fixes = Fixes("Use `starmap()`", FixAvailability.SOMETIMES)
+    _wrappers: list[tuple[PoolCall, cst.Arg, cst.FunctionDef, UnpackingTask]] = per_file(list)
+    _one_argument_uses: set[str] = per_file(set)
 
     def visit_Call(self, node: cst.Call) -> None:
         pool_call = self.model.pool_call(node)
@@ -155,7 +151,7 @@ class StarUnpackingTask(Rule):
             what = f"a lambda that only passes the elements of each item to `{source(target)}`"
             advice = f"`{starmap}({source(target)}, ...)` does the same for items of that length"
             fix = starmap_fix(pool_call, target, Applicability.UNSAFE)
-        self.report(task, fix=fix, method=pool_call.method.name, what=what, advice=advice)
+        self.report(task, _message(pool_call, what, advice), fix=fix)
 
     def _report_wrapper(
         self,
@@ -177,4 +173,8 @@ class StarUnpackingTask(Rule):
                 f"`{unpacking.parameter}` into `{names}`"
             )
             advice = f"define it as `{name}({names})` and call `{starmap}()`"
-        self.report(task, method=pool_call.method.name, what=what, advice=advice)
+        self.report(task, _message(pool_call, what, advice))
+
+
+def _message(pool_call: PoolCall, what: str, advice: str) -> str:
+    return f"`{pool_call.method.name}()` is given {what}: {advice}"

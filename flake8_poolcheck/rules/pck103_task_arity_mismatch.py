@@ -6,11 +6,17 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from flake8_poolcheck.model import Applicability, Fix, FixAvailability
-from flake8_poolcheck.pools import ALL_KINDS, PoolCall
-from flake8_poolcheck.rules import Rule
-from flake8_poolcheck.tasks import STARMAP_FORM, Signature, module_function, signature, starmap_fix
-from flake8_poolcheck.tree import source
+from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall
+from flake8_poolcheck.analysis.tasks import (
+    STARMAP_FORM,
+    Signature,
+    module_function,
+    signature,
+    starmap_fix,
+)
+from flake8_poolcheck.analysis.tree import source
+from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
+from flake8_poolcheck.rules import Fixes, Rule
 
 _DISPLAYS = (cst.List, cst.Tuple, cst.Set)
 _NOT_ITERABLE = (cst.Integer, cst.Float, cst.Imaginary)
@@ -97,10 +103,12 @@ class TaskArityMismatch(Rule):
 
     code = "PCK103"
     name = "task-arity-mismatch"
-    message = "{problem}: {consequence}{advice}"
+    summary = (
+        "A task function is given more or fewer arguments than it takes: every task fails"
+        " with TypeError."
+    )
     kinds = ALL_KINDS
-    fix_title = "Use `starmap()`"
-    fix_availability = FixAvailability.SOMETIMES
+    fixes = Fixes("Use `starmap()`", FixAvailability.SOMETIMES)
 
     def visit_Call(self, node: cst.Call) -> None:
         pool_call = self.model.pool_call(node)
@@ -124,15 +132,13 @@ class TaskArityMismatch(Rule):
     def _report(
         self, node: cst.CSTNode, pool_call: PoolCall, problem: str, fix: Fix | None = None
     ) -> None:
-        where = pool_call.method.returns.value
+        where = pool_call.method.returns.error_surfaces_at
         advice = ""
         if fix is not None:
             advice = (
                 f"; `{STARMAP_FORM[pool_call.method.name]}()` passes the elements of each item"
             )
-        self.report(
-            node, fix=fix, problem=problem, consequence=f"TypeError at {where}", advice=advice
-        )
+        self.report(node, f"{problem}: TypeError at {where}{advice}", fix=fix)
 
     def _check_one_argument(self, pool_call: PoolCall, task: cst.Arg, known: Signature) -> None:
         if known.accepts(1):
@@ -163,13 +169,11 @@ class TaskArityMismatch(Rule):
             if known is None:
                 continue
             if isinstance(item, _STRINGS):
-                self.report(
-                    item,
-                    problem=f"`{method}()` splits the string {source(item)} "
-                    "into one argument per character",
-                    consequence="a wrong call, silent when the count happens to fit",
-                    advice="",
+                message = (
+                    f"`{method}()` splits the string {source(item)} into one argument per"
+                    " character: a wrong call, silent when the count happens to fit"
                 )
+                self.report(item, message)
                 return
             elements = _elements(item) if isinstance(item, (cst.Tuple, cst.List)) else None
             if elements is not None and not known.accepts(len(elements)):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.model import Applicability, Fix, FixAvailability
-from flake8_poolcheck.pools import ALL_KINDS, PoolCall
-from flake8_poolcheck.rules import Rule
-from flake8_poolcheck.semantic import Function, LambdaFunction, Partial
-from flake8_poolcheck.tree import source
+from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall
+from flake8_poolcheck.analysis.semantic import Function, LambdaFunction, Partial
+from flake8_poolcheck.analysis.tree import source
+from flake8_poolcheck.diagnostics import Applicability, FixAvailability
+from flake8_poolcheck.rules import Fixes, Rule
 
 _NUMBERS = (cst.Integer, cst.Float, cst.Imaginary)
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
@@ -87,10 +87,12 @@ class ArgsNotATuple(Rule):
 
     code = "PCK104"
     name = "args-not-a-tuple"
-    message = "{problem}: {consequence}"
+    summary = (
+        "`args=` is not a tuple, or `kwds=` not a mapping: the task is called with the"
+        " wrong arguments, or not at all."
+    )
     kinds = ALL_KINDS
-    fix_title = "Make it a one-element tuple"
-    fix_availability = FixAvailability.SOMETIMES
+    fixes = Fixes("Make it a one-element tuple", FixAvailability.SOMETIMES)
 
     def visit_Call(self, node: cst.Call) -> None:
         pool_call = self.model.pool_call(node)
@@ -106,15 +108,14 @@ class ArgsNotATuple(Rule):
     def _check_args(self, pool_call: PoolCall, args: cst.Arg) -> None:
         value = args.value
         method = pool_call.method.name
-        where = pool_call.method.returns.value
+        where = pool_call.method.returns.error_surfaces_at
         shown = source(value)
         if isinstance(value, cst.Dict):
-            self.report(
-                args,
-                problem=f"`{method}()` is given a dict as `args`",
-                consequence="its keys are passed as positional arguments, silently; "
-                "pass it as `kwds=`",
+            message = (
+                f"`{method}()` is given a dict as `args`: its keys are passed as positional"
+                " arguments, silently; pass it as `kwds=`"
             )
+            self.report(args, message)
             return
         parenthesised = bool(value.lpar) and not isinstance(value, _MAYBE_SEQUENCES)
         if not (parenthesised or isinstance(value, (*_NUMBERS, *_STRINGS))):
@@ -135,15 +136,13 @@ class ArgsNotATuple(Rule):
         problem = f"`args={shown}` is not a tuple" + (
             " (parentheses alone do not make one)" if parenthesised else ""
         )
-        fix = Fix(self.fix_title or "", applicability, ((value, _one_tuple(value)),))
-        self.report(
-            args, fix=fix, problem=problem, consequence=consequence + "; write a one-element tuple"
-        )
+        fix = self.fix(applicability, ((value, _one_tuple(value)),))
+        self.report(args, f"{problem}: {consequence}; write a one-element tuple", fix=fix)
 
     def _check_kwds(self, pool_call: PoolCall, kwds: cst.Arg) -> None:
         value = kwds.value
         callee = self.model.value_of(value)
-        where = pool_call.method.returns.value
+        where = pool_call.method.returns.error_surfaces_at
         if isinstance(value, (cst.Tuple, cst.List)):
             problem = f"`kwds={source(value)}` is not a mapping"
         elif isinstance(callee, (Function, LambdaFunction, Partial)):
@@ -152,8 +151,4 @@ class ArgsNotATuple(Rule):
             )
         else:
             return
-        self.report(
-            kwds,
-            problem=problem,
-            consequence=f"TypeError (argument after ** must be a mapping) at {where}",
-        )
+        self.report(kwds, f"{problem}: TypeError (argument after ** must be a mapping) at {where}")

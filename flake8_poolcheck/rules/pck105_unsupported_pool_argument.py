@@ -6,10 +6,10 @@ import difflib
 
 import libcst as cst
 
-from flake8_poolcheck.pools import ALL_KINDS, BLOCKING_FORM, Method, PoolCall
+from flake8_poolcheck.analysis.pools import ALL_KINDS, BLOCKING_FORM, Method, PoolCall
+from flake8_poolcheck.analysis.semantic import Function, LambdaFunction, Partial
+from flake8_poolcheck.analysis.tree import source
 from flake8_poolcheck.rules import Rule
-from flake8_poolcheck.semantic import Function, LambdaFunction, Partial
-from flake8_poolcheck.tree import source
 
 #: The asynchronous form of each blocking method.
 _ASYNC_FORM = {blocking: asynchronous for asynchronous, blocking in BLOCKING_FORM.items()}
@@ -65,7 +65,10 @@ class UnsupportedPoolArgument(Rule):
 
     code = "PCK105"
     name = "unsupported-pool-argument"
-    message = "`{method}()` {problem}: TypeError at the call, before any task is sent{hint}"
+    summary = (
+        "A pool method is given an argument it does not take: TypeError at the call,"
+        " before any task is sent."
+    )
     kinds = ALL_KINDS
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -77,21 +80,14 @@ class UnsupportedPoolArgument(Rule):
             if arg.keyword is not None and arg.keyword.value not in method.params:
                 keyword = arg.keyword.value
                 hint = self._hint(method, keyword)
-                self.report(
-                    arg, method=method.name, problem=f"has no `{keyword}` parameter", hint=hint
-                )
+                self.report(arg, _message(method, f"has no `{keyword}` parameter", hint))
         positional = [arg for arg in node.args if arg.keyword is None]
         if any(arg.star for arg in positional):
             return
         if len(positional) > len(method.params):
             extra = positional[len(method.params)]
             count = len(method.params)
-            self.report(
-                extra,
-                method=method.name,
-                problem=f"takes at most {count} positional arguments",
-                hint="",
-            )
+            self.report(extra, _message(method, f"takes at most {count} positional arguments"))
             return
         self._check_chunksize_slot(pool_call)
 
@@ -109,11 +105,9 @@ class UnsupportedPoolArgument(Rule):
             self._report_function_chunksize(chunksize, method, where)
 
     def _report_function_chunksize(self, arg: cst.Arg, method: Method, where: str) -> None:
+        problem = f"is given the function `{source(arg.value)}` as its `chunksize`"
         self.report(
-            arg,
-            method=method.name,
-            problem=f"is given the function `{source(arg.value)}` as its `chunksize`",
-            hint=f" (comparing a function with an int); {where}",
+            arg, _message(method, problem, f" (comparing a function with an int); {where}")
         )
 
     def _hint(self, method: Method, keyword: str) -> str:
@@ -129,3 +123,7 @@ class UnsupportedPoolArgument(Rule):
             return f"; {', '.join(f'`{t}()`' for t in takers)} take it"
         close = difflib.get_close_matches(keyword, method.params, n=1)
         return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def _message(method: Method, problem: str, hint: str = "") -> str:
+    return f"`{method.name}()` {problem}: TypeError at the call, before any task is sent{hint}"

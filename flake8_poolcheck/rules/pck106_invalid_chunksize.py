@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.pools import ALL_KINDS, Returns
+from flake8_poolcheck.analysis.pools import ALL_KINDS, Returns
+from flake8_poolcheck.analysis.tree import source
 from flake8_poolcheck.rules import Rule
-from flake8_poolcheck.tree import source
 
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
@@ -67,7 +67,10 @@ class InvalidChunksize(Rule):
 
     code = "PCK106"
     name = "invalid-chunksize"
-    message = "`{method}()` with `chunksize={value}` {consequence}"
+    summary = (
+        "`chunksize=` is zero, negative, a float or a string: the call raises, hangs,"
+        " or returns Nones without running the task."
+    )
     kinds = ALL_KINDS
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -100,6 +103,5 @@ class InvalidChunksize(Rule):
             )
         else:
             return
-        self.report(
-            arg, method=pool_call.method.name, value=source(value), consequence=consequence
-        )
+        method = pool_call.method.name
+        self.report(arg, f"`{method}()` with `chunksize={source(value)}` {consequence}")

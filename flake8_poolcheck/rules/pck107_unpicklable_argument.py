@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from flake8_poolcheck.pools import PROCESS_KINDS, PoolCall, Returns
+from flake8_poolcheck.analysis.pools import PROCESS_KINDS, PoolCall, Returns
+from flake8_poolcheck.analysis.semantic import Imported, ObjectValue
+from flake8_poolcheck.analysis.tree import source
 from flake8_poolcheck.rules import Rule
-from flake8_poolcheck.semantic import Imported, ObjectValue
-from flake8_poolcheck.tree import source
 
 _SEQUENCES = (cst.List, cst.Tuple, cst.Set)
 
@@ -93,30 +93,29 @@ class UnpicklableArgument(Rule):
 
     code = "PCK107"
     name = "unpicklable-argument"
-    message = (
-        "`{name}` is {what}, which a process-pool task cannot receive: "
-        "{error} at {where}{lost}; {advice}"
+    summary = (
+        "A lock, queue, generator or other object that cannot be pickled is sent with a"
+        " process-pool task: every task fails."
     )
     kinds = PROCESS_KINDS
 
     def visit_Call(self, node: cst.Call) -> None:
-        pool_call = self.model.pool_call(node)
-        if pool_call is None or pool_call.pool.kind not in self.kinds:
+        pool_call = self.pool_call(node)
+        if pool_call is None:
             return
         for candidate in self._sent(pool_call):
             value = self.model.value_of(candidate)
             if isinstance(value, ObjectValue) and value.unshareable is not None:
                 kind = value.unshareable
-                lost = ", or lost silently when the result is never read"
-                self.report(
-                    candidate,
-                    name=source(candidate),
-                    what=kind.what,
-                    error=kind.error,
-                    where=pool_call.method.returns.value,
-                    lost=lost if pool_call.method.returns is Returns.ASYNC_RESULT else "",
-                    advice=kind.advice,
+                returns = pool_call.method.returns
+                where = returns.error_surfaces_at
+                if returns is Returns.ASYNC_RESULT:
+                    where += ", or lost silently when the result is never read"
+                message = (
+                    f"`{source(candidate)}` is {kind.what}, which a process-pool task cannot"
+                    f" receive: {kind.error} at {where}; {kind.advice}"
                 )
+                self.report(candidate, message)
                 return  # one object is enough to make every task fail
 
     def _sent(self, pool_call: PoolCall) -> Iterator[cst.BaseExpression]:

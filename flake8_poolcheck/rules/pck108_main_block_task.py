@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import libcst as cst
 
-from flake8_poolcheck.pools import PROCESS_KINDS, PoolCall
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import Function, FunctionPlace, Partial, SemanticModel
+from flake8_poolcheck.analysis.pools import PROCESS_KINDS, PoolCall
+from flake8_poolcheck.analysis.semantic import Function, FunctionPlace, Partial
+from flake8_poolcheck.rules import Rule, per_file
 
 
 class MainBlockTask(Rule):
@@ -63,21 +61,16 @@ class MainBlockTask(Rule):
 
     code = "PCK108"
     name = "main-block-task"
-    message = (
-        '`{name}` is defined inside `if __name__ == "__main__":`, which spawn and forkserver '
-        "workers do not run (the default on macOS, Windows, and Linux from Python 3.14): "
-        "each worker dies unpickling the task and `{method}()` hangs forever; "
-        "define it at module level"
+    summary = (
+        "A process-pool task is defined in the main block, which spawn and forkserver"
+        " workers do not run: every worker dies and the call hangs."
     )
     kinds = PROCESS_KINDS
-
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._found: list[tuple[cst.Arg, str, PoolCall]] = []
+    _found: list[tuple[cst.Arg, str, PoolCall]] = per_file(list)
 
     def visit_Call(self, node: cst.Call) -> None:
-        pool_call = self.model.pool_call(node)
-        if pool_call is None or pool_call.pool.kind not in self.kinds:
+        pool_call = self.pool_call(node)
+        if pool_call is None:
             return
         task = pool_call.argument("func")
         if task is None:
@@ -92,4 +85,10 @@ class MainBlockTask(Rule):
         # set_start_method("fork") may come after the call in the source: decide at the end.
         for task, name, pool_call in self._found:
             if self.model.start_method(pool_call.pool) != "fork":
-                self.report(task, name=name, method=pool_call.method.name)
+                message = (
+                    f'`{name}` is defined inside `if __name__ == "__main__":`, which spawn and'
+                    " forkserver workers do not run (the default on macOS, Windows, and Linux"
+                    " from Python 3.14): each worker dies unpickling the task and"
+                    f" `{pool_call.method.name}()` hangs forever; define it at module level"
+                )
+                self.report(task, message)

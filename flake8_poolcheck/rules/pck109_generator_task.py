@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.pools import ALL_KINDS, PoolKind
+from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolKind
+from flake8_poolcheck.analysis.semantic import is_generator
+from flake8_poolcheck.analysis.tasks import module_task
 from flake8_poolcheck.rules import Rule
-from flake8_poolcheck.semantic import is_generator
-from flake8_poolcheck.tasks import module_task
 
 
 class GeneratorTask(Rule):
@@ -62,8 +62,9 @@ class GeneratorTask(Rule):
 
     code = "PCK109"
     name = "generator-task"
-    message = (
-        "`{name}` is a generator function, so each task only creates a generator: {consequence}"
+    summary = (
+        "A task is a generator function: each task only creates a generator, which a thread"
+        " pool returns unrun and a process pool cannot send back."
     )
     kinds = ALL_KINDS
 
@@ -77,6 +78,8 @@ class GeneratorTask(Rule):
                 "a thread pool returns the generator objects instead of results, silently"
             )
         else:
-            where = pool_call.method.returns.value
+            where = pool_call.method.returns.error_surfaces_at
             consequence = f"a process pool cannot pickle them (MaybeEncodingError at {where})"
-        self.report(task, name=function.name.value, consequence=consequence + "; return a list")
+        name = function.name.value
+        message = f"`{name}` is a generator function, so each task only creates a generator"
+        self.report(task, f"{message}: {consequence}; return a list")

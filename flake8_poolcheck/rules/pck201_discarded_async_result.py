@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import libcst as cst
 
-from flake8_poolcheck.pools import ALL_KINDS, PoolCall, Returns
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import ScopeKind, SemanticModel
+from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall, Returns
+from flake8_poolcheck.analysis.semantic import ScopeKind
+from flake8_poolcheck.rules import PerFunctionRule
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp)
 
 
-class DiscardedAsyncResult(Rule):
+class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
     """## What it does
     Flags the `AsyncResult` of `apply_async`, `map_async` or `starmap_async` when
     it is thrown away (an expression statement, a list comprehension used as a
@@ -71,25 +69,20 @@ class DiscardedAsyncResult(Rule):
 
     code = "PCK201"
     name = "discarded-async-result"
-    message = "{what} {fate}: {consequence}"
+    summary = (
+        "The AsyncResult or iterator of a pool call is never read: an exception raised by"
+        " the task is lost silently."
+    )
     kinds = ALL_KINDS
 
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        # One frame per module or function: the results bound in it.
-        self._bound: list[list[tuple[str, PoolCall]]] = []
+    def new_frame(self) -> list[tuple[str, PoolCall]]:
+        return []  # the results bound in the body, by name
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._open_frame()
-
-    def leave_Module(self, node: cst.Module) -> None:
-        self._close_frame()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._open_frame()
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._close_frame()
+    def close_frame(self, frame: list[tuple[str, PoolCall]]) -> None:
+        reads = self.model.scope.reads
+        for name, pool_call in frame:
+            if not reads[name]:
+                self._report(pool_call, f"is bound to `{name}` and never read")
 
     def visit_Expr(self, node: cst.Expr) -> None:
         value = node.value
@@ -104,26 +97,17 @@ class DiscardedAsyncResult(Rule):
         target = node.targets[0].target if len(node.targets) == 1 else None
         tracked = self.model.scope.kind in (ScopeKind.MODULE, ScopeKind.FUNCTION)
         if pool_call is not None and isinstance(target, cst.Name) and tracked:
-            self._bound[-1].append((target.value, pool_call))
+            self.frame.append((target.value, pool_call))
 
     def _unchecked_result(self, node: cst.BaseExpression) -> PoolCall | None:
         if not isinstance(node, cst.Call):
             return None
-        pool_call = self.model.pool_call(node)
+        pool_call = self.pool_call(node)
         if pool_call is None or pool_call.method.returns is Returns.VALUE:
             return None
         if pool_call.given("error_callback"):
             return None
         return pool_call
-
-    def _open_frame(self) -> None:
-        self._bound.append([])
-
-    def _close_frame(self) -> None:
-        reads = self.model.scope.reads  # the model leaves the scope after the rules
-        for name, pool_call in self._bound.pop():
-            if not reads[name]:
-                self._report(pool_call, f"is bound to `{name}` and never read")
 
     def _report(self, pool_call: PoolCall, fate: str) -> None:
         method = pool_call.method
@@ -138,4 +122,4 @@ class DiscardedAsyncResult(Rule):
             if pool_call.given("callback"):
                 consequence += " (`callback=` is not called when a task fails)"
             consequence += "; call `.get()` on it, or pass `error_callback=`"
-        self.report(pool_call.call, what=what, fate=fate, consequence=consequence)
+        self.report(pool_call.call, f"{what} {fate}: {consequence}")

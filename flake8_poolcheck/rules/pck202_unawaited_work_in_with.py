@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from flake8_poolcheck.model import Applicability, Fix, FixAvailability
-from flake8_poolcheck.pools import ALL_KINDS, Pool, Returns
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import SemanticModel
-from flake8_poolcheck.tree import SCOPES, descendants, source
+from flake8_poolcheck.analysis.pools import ALL_KINDS, Pool, Returns
+from flake8_poolcheck.analysis.tree import SCOPES, descendants, source
+from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
+from flake8_poolcheck.rules import Fixes, Rule, per_file
 
 #: Attribute reads of a result that do not wait for it.
 _NOT_WAITING = frozenset({"ready", "successful", "append"})
@@ -115,15 +113,14 @@ class UnawaitedWorkInWith(Rule):
 
     code = "PCK202"
     name = "unawaited-work-in-with"
-    message = "{subject}: `__exit__` calls `terminate()`, so {consequence}"
+    summary = (
+        "Asynchronous work is not waited for inside `with Pool()`, whose exit calls"
+        " `terminate()`: unfinished tasks are stopped or never sent, silently."
+    )
     kinds = ALL_KINDS
-    fix_title = "End the block with `close()` and `join()`"
-    fix_availability = FixAvailability.SOMETIMES
-
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._blocks: list[_Block] = []
-        self._ended: dict[str, _Block] = {}  # unread results of blocks that have ended
+    fixes = Fixes("End the block with `close()` and `join()`", FixAvailability.SOMETIMES)
+    _blocks: list[_Block] = per_file(list)
+    _ended: dict[str, _Block] = per_file(dict)  # unread results of blocks that have ended
 
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
@@ -141,13 +138,12 @@ class UnawaitedWorkInWith(Rule):
         for work in block.work:
             if block.is_waited_for(work):
                 continue
-            self.report(
-                work.call,
-                fix=self._fix(block),
-                subject=f"`{work.method}()` in `with` is not waited for before the block ends",
-                consequence="unfinished tasks are stopped or never sent, silently; call "
-                "`.get()` on the result in the block, or end it with `close()` and `join()`",
+            subject = f"`{work.method}()` in `with` is not waited for before the block ends"
+            consequence = (
+                "unfinished tasks are stopped or never sent, silently; call `.get()` on the"
+                " result in the block, or end it with `close()` and `join()`"
             )
+            self.report(work.call, _message(subject, consequence), fix=self._fix(block))
             if work.name is not None:
                 self._ended[work.name] = block
 
@@ -258,13 +254,17 @@ class UnawaitedWorkInWith(Rule):
             for method in ("close", "join")
         ]
         new_body = body.with_changes(body=[*body.body, *lines])
-        return Fix(self.fix_title or "", Applicability.UNSAFE, ((body, new_body),))
+        return self.fix(Applicability.UNSAFE, ((body, new_body),))
 
     def _report_late_read(self, node: cst.Name, block: _Block) -> None:
         pool = source(block.node.items[0].item)
-        self.report(
-            node,
-            subject=f"`{node.value}` is read after `with {pool}` ended",
-            consequence="its tasks never finish and this waits forever "
-            "(`.get(timeout=...)` raises TimeoutError)",
+        subject = f"`{node.value}` is read after `with {pool}` ended"
+        consequence = (
+            "its tasks never finish and this waits forever (`.get(timeout=...)` raises"
+            " TimeoutError)"
         )
+        self.report(node, _message(subject, consequence))
+
+
+def _message(subject: str, consequence: str) -> str:
+    return f"{subject}: `__exit__` calls `terminate()`, so {consequence}"

@@ -6,11 +6,11 @@ from typing import Union
 
 import libcst as cst
 
-from flake8_poolcheck.model import Applicability, Fix, FixAvailability
-from flake8_poolcheck.pools import ALL_KINDS
-from flake8_poolcheck.rules import Rule
-from flake8_poolcheck.semantic import Imported, ResultValue, names_bound_by
-from flake8_poolcheck.tree import SCOPES, children, descendants
+from flake8_poolcheck.analysis.pools import ALL_KINDS
+from flake8_poolcheck.analysis.semantic import Imported, ResultValue, names_bound_by
+from flake8_poolcheck.analysis.tree import SCOPES, children, descendants
+from flake8_poolcheck.diagnostics import Applicability, FixAvailability
+from flake8_poolcheck.rules import Fixes, Rule
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _Comprehension = Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]
@@ -74,13 +74,12 @@ class UnorderedResultPairing(Rule):
 
     code = "PCK203"
     name = "unordered-result-pairing"
-    message = (
-        "results of `imap_unordered()` arrive in completion order, but {how}: inputs and "
-        "results are mispaired, silently; use `imap()`, or return each input with its result"
+    summary = (
+        "Results of `imap_unordered()` are paired with inputs by position, but arrive in"
+        " completion order: inputs and results are mispaired, silently."
     )
     kinds = ALL_KINDS
-    fix_title = "Use `imap()`"
-    fix_availability = FixAvailability.ALWAYS
+    fixes = Fixes("Use `imap()`", FixAvailability.ALWAYS)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = self.model.value_of(node.func)
@@ -245,8 +244,12 @@ class UnorderedResultPairing(Rule):
         func = call.func
         assert isinstance(func, cst.Attribute)
         new_call = call.with_changes(func=func.with_changes(attr=cst.Name("imap")))
-        fix = Fix(self.fix_title or "", Applicability.SAFE, ((call, new_call),))
-        self.report(call, fix=fix, how=how)
+        message = (
+            f"results of `imap_unordered()` arrive in completion order, but {how}: inputs and"
+            " results are mispaired, silently; use `imap()`, or return each input with its"
+            " result"
+        )
+        self.report(call, message, fix=self.fix(Applicability.SAFE, ((call, new_call),)))
 
 
 def _units(body: cst.CSTNode) -> list[cst.CSTNode]:

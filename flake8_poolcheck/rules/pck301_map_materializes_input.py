@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.model import Applicability, Fix, FixAvailability
-from flake8_poolcheck.pools import ALL_KINDS, PoolCall
-from flake8_poolcheck.rules import Rule
-from flake8_poolcheck.semantic import ObjectValue
+from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall
+from flake8_poolcheck.analysis.semantic import ObjectValue
+from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
+from flake8_poolcheck.rules import Fixes, Rule
 
 #: The chunk size the fix gives ``imap`` (see Fix safety in the docstring).
 FIX_CHUNKSIZE = 100
@@ -92,12 +92,14 @@ class MapMaterializesInput(Rule):
 
     code = "PCK301"
     name = "map-materializes-input"
-    message = (
-        "`{method}()` turns {what} into a list before the first task starts{infinite}; {advice}"
+    summary = (
+        "`map()` reads a generator or other on-demand input to the end before the first task"
+        " starts: nothing comes back until all is done, and an endless input never returns."
     )
     kinds = ALL_KINDS
-    fix_title = f"Iterate over `imap(..., chunksize={FIX_CHUNKSIZE})`"
-    fix_availability = FixAvailability.SOMETIMES
+    fixes = Fixes(
+        f"Iterate over `imap(..., chunksize={FIX_CHUNKSIZE})`", FixAvailability.SOMETIMES
+    )
 
     def visit_Call(self, node: cst.Call) -> None:
         pool_call = self.model.pool_call(node)
@@ -117,15 +119,12 @@ class MapMaterializesInput(Rule):
         lazy_form = "`imap()`" + (
             " with a task that takes one tuple" if pool_call.method.star else ""
         )
-        self.report(
-            iterable,
-            fix=self._fix(pool_call),
-            method=pool_call.method.name,
-            what=value.lazy.what,
-            infinite=infinite,
-            advice=f"{lazy_form} sends tasks as it reads and returns results at once; "
-            "give it an explicit chunksize",
+        message = (
+            f"`{pool_call.method.name}()` turns {value.lazy.what} into a list before the first"
+            f" task starts{infinite}; {lazy_form} sends tasks as it reads and returns results"
+            " at once; give it an explicit chunksize"
         )
+        self.report(iterable, message, fix=self._fix(pool_call))
 
     def _fix(self, pool_call: PoolCall) -> Fix | None:
         """``for r in p.map(f, xs):`` -> ``for r in p.imap(f, xs, chunksize=100):``."""
@@ -144,4 +143,4 @@ class MapMaterializesInput(Rule):
         new_call = pool_call.call.with_changes(
             func=func.with_changes(attr=cst.Name("imap")), args=args
         )
-        return Fix(self.fix_title or "", Applicability.UNSAFE, ((pool_call.call, new_call),))
+        return self.fix(Applicability.UNSAFE, ((pool_call.call, new_call),))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import libcst as cst
 
-from flake8_poolcheck.pools import ALL_KINDS
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import ResultValue, SemanticModel
-from flake8_poolcheck.tree import SCOPES
+from flake8_poolcheck.analysis.pools import ALL_KINDS
+from flake8_poolcheck.analysis.semantic import ResultValue, SemanticModel
+from flake8_poolcheck.analysis.tree import SCOPES
+from flake8_poolcheck.rules import Rule, per_file
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
@@ -80,25 +78,21 @@ class SerialSubmissionInLoop(Rule):
 
     code = "PCK302"
     name = "serial-submission-in-loop"
-    message = (
-        "{what} in a loop waits for each task before the next one is submitted, so the "
-        "tasks run one at a time; use `map()`/`starmap()`, or submit them all with "
-        "`apply_async()` and then call `.get()` on each"
+    summary = (
+        "A loop waits for each task before it submits the next, so the pool runs one task"
+        " at a time."
     )
     kinds = ALL_KINDS
-
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._loop_of: dict[int, cst.CSTNode | None] = {}  # apply_async call -> its loop
+    _loop_of: dict[int, cst.CSTNode | None] = per_file(dict)  # apply_async call -> its loop
 
     def visit_Call(self, node: cst.Call) -> None:
-        pool_call = self.model.pool_call(node)
+        pool_call = self.pool_call(node)
         if pool_call is None:
             return
         if pool_call.method.name == "apply_async":
             self._loop_of[id(node)] = innermost_loop(self.model)
         elif pool_call.method.name == "apply" and innermost_loop(self.model) is not None:
-            self.report(node, what="`apply()`")
+            self.report(node, _message("`apply()`"))
 
     def leave_Call(self, node: cst.Call) -> None:
         """``result.get()`` in the iteration that submitted ``result`` (children seen)."""
@@ -109,4 +103,12 @@ class SerialSubmissionInLoop(Rule):
         if isinstance(result, ResultValue) and result.pool_call.method.name == "apply_async":
             loop = self._loop_of.get(id(result.pool_call.call))
             if loop is not None and loop is innermost_loop(self.model):
-                self.report(node, what="`apply_async(...).get()`")
+                self.report(node, _message("`apply_async(...).get()`"))
+
+
+def _message(what: str) -> str:
+    return (
+        f"{what} in a loop waits for each task before the next one is submitted, so the"
+        " tasks run one at a time; use `map()`/`starmap()`, or submit them all with"
+        " `apply_async()` and then call `.get()` on each"
+    )

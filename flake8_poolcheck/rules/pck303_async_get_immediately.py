@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from flake8_poolcheck.model import Applicability, Fix, FixAvailability
-from flake8_poolcheck.pools import ALL_KINDS, BLOCKING_FORM, PoolCall, Returns
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import SemanticModel
-from flake8_poolcheck.tree import descendants
+from flake8_poolcheck.analysis.pools import ALL_KINDS, BLOCKING_FORM, PoolCall, Returns
+from flake8_poolcheck.analysis.tree import descendants
+from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
+from flake8_poolcheck.rules import Fixes, PerFunctionRule
 
 if TYPE_CHECKING:
-    from flake8_poolcheck.model import Edits
+    from flake8_poolcheck.diagnostics import Edits
 
 #: Statements that evaluate their value first: where the bound form's fix may rewrite.
 _VALUE_STATEMENTS = (cst.Assign, cst.AnnAssign, cst.Return, cst.Expr)
@@ -55,7 +53,7 @@ def _runs_first(expr: cst.BaseExpression, get: cst.CSTNode) -> bool:
     return True
 
 
-class AsyncGetImmediately(Rule):
+class AsyncGetImmediately(PerFunctionRule[list[_Bound]]):
     """## What it does
     Flags `apply_async`, `map_async` or `starmap_async` whose result's `.get()` is
     called at once, with no arguments, and no `callback=`/`error_callback=` given:
@@ -105,29 +103,19 @@ class AsyncGetImmediately(Rule):
 
     code = "PCK303"
     name = "async-get-immediately"
-    message = (
-        "`{method}()` followed at once by `.get()` is `{blocking}()` with more code (both wait"
-        " forever if a worker dies: keep the async form only to call `.get(timeout=...)`)"
+    summary = (
+        "An async pool call whose `.get()` follows at once is the blocking call with more code."
     )
     kinds = ALL_KINDS
-    fix_title = "Call the blocking method"
-    fix_availability = FixAvailability.SOMETIMES
+    fixes = Fixes("Call the blocking method", FixAvailability.SOMETIMES)
 
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._bound: list[list[_Bound]] = []  # one frame per module or function
+    def new_frame(self) -> list[_Bound]:
+        return []  # the async results bound in the body and read once, by the next statement
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._bound.append([])
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._bound.append([])
-
-    def leave_Module(self, node: cst.Module) -> None:
-        self._close_frame()
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._close_frame()
+    def close_frame(self, frame: list[_Bound]) -> None:
+        for bound in frame:
+            if self.model.scope.reads[bound.name] == 1:  # read by the .get() alone
+                self._report(bound.pool_call, bound.fix)
 
     def visit_Call(self, node: cst.Call) -> None:
         if not _is_plain_get(node):
@@ -156,17 +144,12 @@ class AsyncGetImmediately(Rule):
         if following and len(gets) == 1:
             local = self.model.binds_local(target.value)
             fix = self._bound_fix(pool_call, node, following, gets[0]) if local else None
-            self._bound[-1].append(_Bound(target.value, pool_call, fix))
-
-    def _close_frame(self) -> None:
-        for bound in self._bound.pop():
-            if self.model.scope.reads[bound.name] == 1:  # read by the .get() alone
-                self._report(bound.pool_call, bound.fix)
+            self.frame.append(_Bound(target.value, pool_call, fix))
 
     def _asynchronous(self, node: cst.BaseExpression) -> PoolCall | None:
         if not isinstance(node, cst.Call):
             return None
-        pool_call = self.model.pool_call(node)
+        pool_call = self.pool_call(node)
         if pool_call is None or pool_call.method.returns is not Returns.ASYNC_RESULT:
             return None
         if pool_call.given("callback") or pool_call.given("error_callback"):
@@ -220,11 +203,15 @@ class AsyncGetImmediately(Rule):
         blocking = BLOCKING_FORM[pool_call.method.name]
         return pool_call.call.with_changes(func=func.with_changes(attr=cst.Name(blocking)))
 
-    @staticmethod
-    def _fix(pool_call: PoolCall, edits: Edits) -> Fix:
+    def _fix(self, pool_call: PoolCall, edits: Edits) -> Fix:
         blocking = BLOCKING_FORM[pool_call.method.name]
-        return Fix(f"Call `{blocking}()`", Applicability.SAFE, edits)
+        return self.fix(Applicability.SAFE, edits, title=f"Call `{blocking}()`")
 
     def _report(self, pool_call: PoolCall, fix: Fix | None) -> None:
-        blocking = BLOCKING_FORM[pool_call.method.name]
-        self.report(pool_call.call, fix=fix, method=pool_call.method.name, blocking=blocking)
+        method = pool_call.method.name
+        message = (
+            f"`{method}()` followed at once by `.get()` is `{BLOCKING_FORM[method]}()` with more"
+            " code (both wait forever if a worker dies: keep the async form only to call"
+            " `.get(timeout=...)`)"
+        )
+        self.report(pool_call.call, message, fix=fix)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import libcst as cst
 
-from flake8_poolcheck.pools import PROCESS_KINDS, Pool
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import (
+from flake8_poolcheck.analysis.pools import PROCESS_KINDS, Pool
+from flake8_poolcheck.analysis.semantic import (
     Function,
     FunctionFacts,
     FunctionPlace,
     PoolValue,
-    SemanticModel,
 )
+from flake8_poolcheck.rules import Rule, per_file
 
 
 class PoolWithoutMainGuard(Rule):
@@ -72,18 +69,13 @@ class PoolWithoutMainGuard(Rule):
 
     code = "PCK401"
     name = "pool-without-main-guard"
-    message = (
-        '{what} when the module is run or imported, outside `if __name__ == "__main__":`: '
-        "under the spawn and forkserver start methods (the default on macOS, Windows, and "
-        "Linux from Python 3.14) every worker re-imports the module and dies while starting, "
-        "and the pool hangs; move it under the guard"
+    summary = (
+        "A process pool is created when the module is imported: spawn and forkserver"
+        " workers re-import it, die while starting, and the pool hangs."
     )
     kinds = PROCESS_KINDS
-
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._created_at_import: list[Pool] = []
-        self._called_at_import: list[tuple[cst.Call, str]] = []
+    _created_at_import: list[Pool] = per_file(list)
+    _called_at_import: list[tuple[cst.Call, str]] = per_file(list)
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.model.at_import_time or self.model.in_main_guard:
@@ -101,15 +93,25 @@ class PoolWithoutMainGuard(Rule):
         for pool in self._created_at_import:
             if self._may_spawn(pool):
                 assert pool.created_by is not None
-                self.report(pool.created_by, what="A process pool is created")
+                self.report(pool.created_by, _message("A process pool is created"))
         for call, name in self._called_at_import:
             creator = self.model.reaches(name, self._creates_spawning_pool)
             if creator is not None:
                 through = "" if creator == name else f" (through `{creator}()`)"
-                self.report(call, what=f"`{name}()` creates a process pool{through} and is called")
+                what = f"`{name}()` creates a process pool{through} and is called"
+                self.report(call, _message(what))
 
     def _creates_spawning_pool(self, facts: FunctionFacts) -> bool:
         return any(pool.kind in self.kinds and self._may_spawn(pool) for pool in facts.pools)
 
     def _may_spawn(self, pool: Pool) -> bool:
         return self.model.start_method(pool) != "fork"
+
+
+def _message(what: str) -> str:
+    return (
+        f'{what} when the module is run or imported, outside `if __name__ == "__main__":`:'
+        " under the spawn and forkserver start methods (the default on macOS, Windows, and"
+        " Linux from Python 3.14) every worker re-imports the module and dies while starting,"
+        " and the pool hangs; move it under the guard"
+    )

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import libcst as cst
 
-from flake8_poolcheck.model import Applicability, Fix, FixAvailability
-from flake8_poolcheck.pools import ALL_KINDS, Pool
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import Imported, SemanticModel
-from flake8_poolcheck.tree import SCOPES
+from flake8_poolcheck.analysis.pools import ALL_KINDS, Pool
+from flake8_poolcheck.analysis.semantic import Imported
+from flake8_poolcheck.analysis.tree import SCOPES
+from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
+from flake8_poolcheck.rules import Fixes, Rule, per_file
 
 _STOPS = ("close", "terminate")
 _SUPPRESS = Imported("contextlib.suppress")
@@ -93,18 +92,17 @@ class PoolLifecycleOrder(Rule):
 
     code = "PCK402"
     name = "pool-lifecycle-order"
-    message = "{problem}: ValueError: {error} at the call"
+    summary = (
+        "A pool is joined before it is closed, or used after it is closed or terminated:"
+        " ValueError at the call."
+    )
     kinds = ALL_KINDS
-    fix_title = "Call `close()` before `join()`"
-    fix_availability = FixAvailability.SOMETIMES
-
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._stops: dict[tuple[Pool, int], _Stopped] = {}  # (pool, id(block)) -> first stop
-        self._stopped: set[Pool] = set()  # stopped by an earlier statement, in any block
-        self._created_in: dict[int, cst.CSTNode | None] = {}  # creation call -> its function
-        self._handed_on: set[Pool] = set()  # pools passed to other calls: closed there, maybe
-        self._joins: dict[Pool, _Join] = {}  # the first join of each pool still running
+    fixes = Fixes("Call `close()` before `join()`", FixAvailability.SOMETIMES)
+    _stops: dict[tuple[Pool, int], _Stopped] = per_file(dict)  # (pool, id(block)) -> first stop
+    _stopped: set[Pool] = per_file(set)  # stopped by an earlier statement, in any block
+    _created_in: dict[int, cst.CSTNode | None] = per_file(dict)  # creation call -> its function
+    _handed_on: set[Pool] = per_file(set)  # pools passed to other calls: closed there, maybe
+    _joins: dict[Pool, _Join] = per_file(dict)  # the first join of each pool still running
 
     def visit_Call(self, node: cst.Call) -> None:
         value = self.model.pool_of(node)
@@ -134,12 +132,11 @@ class PoolLifecycleOrder(Rule):
 
     def leave_Module(self, node: cst.Module) -> None:
         for join in self._joins.values():
-            self.report(
-                join.call,
-                fix=self._fix(join),
-                problem="`join()` on a pool that was neither closed nor terminated",
-                error="Pool is still running",
+            message = (
+                "`join()` on a pool that was neither closed nor terminated: ValueError: Pool is"
+                " still running at the call"
             )
+            self.report(join.call, message, fix=self._fix(join))
 
     def _stop(self, pool: Pool, how: str) -> None:
         positions = self.model.statement_positions()
@@ -181,11 +178,11 @@ class PoolLifecycleOrder(Rule):
         for block, index in self.model.statement_positions():
             stopped = self._stops.get((pool, id(block)))
             if stopped is not None and stopped.index < index:
-                self.report(
-                    node,
-                    problem=f"`{method}()` is called after {stopped.how}",
-                    error="Pool not running",
+                message = (
+                    f"`{method}()` is called after {stopped.how}: ValueError: Pool not running"
+                    " at the call"
                 )
+                self.report(node, message)
                 return
 
     def _statement_of(self, node: cst.Call) -> cst.SimpleStatementLine | None:
@@ -234,4 +231,4 @@ class PoolLifecycleOrder(Rule):
             elif statement is not join.later_close:
                 body.append(statement)
         applicability = Applicability.UNSAFE if join.caught else Applicability.SAFE
-        return Fix(self.fix_title or "", applicability, ((block, block.with_changes(body=body)),))
+        return self.fix(applicability, ((block, block.with_changes(body=body)),))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from flake8_poolcheck.pools import ALL_KINDS
-from flake8_poolcheck.rules import Report, Rule
-from flake8_poolcheck.semantic import PoolValue, ScopeKind, SemanticModel
+from flake8_poolcheck.analysis.pools import ALL_KINDS
+from flake8_poolcheck.analysis.semantic import PoolValue, ScopeKind
+from flake8_poolcheck.rules import PerFunctionRule
 
 _CLOSERS = frozenset({"close", "terminate", "__exit__"})
 
@@ -23,7 +22,7 @@ class _Held:
     escaped: bool = False  # returned, stored, passed on: someone else may close it
 
 
-class PoolNotClosed(Rule):
+class PoolNotClosed(PerFunctionRule[dict[str, _Held]]):
     """## What it does
     Flags a pool that is created and then neither used as a context manager
     (`with`, `contextlib.closing`), nor closed or terminated in its scope (a
@@ -69,29 +68,20 @@ class PoolNotClosed(Rule):
 
     code = "PCK403"
     name = "pool-not-closed"
-    message = (
-        "{what} is never closed: its workers stay up until it is garbage-collected or the "
-        "interpreter exits, and exit kills unfinished async work silently (the "
-        "ResourceWarning is hidden by default); use `with` (and `close(); join()` at its "
-        "end for async work)"
+    summary = (
+        "A pool is never closed: its workers stay up until it is garbage-collected, and"
+        " exit kills unfinished async work silently."
     )
     kinds = ALL_KINDS
 
-    def __init__(self, model: SemanticModel, sink: Callable[[Report], None]) -> None:
-        super().__init__(model, sink)
-        self._frames: list[dict[str, _Held]] = []  # one per module or function
+    def new_frame(self) -> dict[str, _Held]:
+        return {}  # the pools bound in the body, by name
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._frames.append({})
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._frames.append({})
-
-    def leave_Module(self, node: cst.Module) -> None:
-        self._close_frame()
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._close_frame()
+    def close_frame(self, frame: dict[str, _Held]) -> None:
+        for name, held in frame.items():
+            if not (held.closed or held.escaped):
+                for creation in held.creations:
+                    self.report(creation, _message(f"The pool bound to `{name}`"))
 
     def visit_Call(self, node: cst.Call) -> None:
         value = self.model.value_of(node)
@@ -99,18 +89,18 @@ class PoolNotClosed(Rule):
             return
         parent = self.model.ancestors[-2]
         if isinstance(parent, cst.Attribute) and parent.attr.value not in _CLOSERS:
-            self.report(node, what="A pool created for one call")
+            self.report(node, _message("A pool created for one call"))
             return
         name = self._bound_name(parent)
         if name is not None and self.model.scope.kind in (ScopeKind.MODULE, ScopeKind.FUNCTION):
-            held = self._frames[-1].setdefault(name, _Held())
+            held = self.frame.setdefault(name, _Held())
             held.creations.append(node)
 
     def visit_Name(self, node: cst.Name) -> None:
         ancestors = self.model.ancestors
         if not self.model.name_is_read:
             return
-        held = next((f[node.value] for f in reversed(self._frames) if node.value in f), None)
+        held = next((f[node.value] for f in reversed(self.frames) if node.value in f), None)
         if held is None:
             return
         parent = ancestors[-2]
@@ -128,8 +118,11 @@ class PoolNotClosed(Rule):
             return None
         return target.value
 
-    def _close_frame(self) -> None:
-        for name, held in self._frames.pop().items():
-            if not (held.closed or held.escaped):
-                for creation in held.creations:
-                    self.report(creation, what=f"The pool bound to `{name}`")
+
+def _message(what: str) -> str:
+    return (
+        f"{what} is never closed: its workers stay up until it is garbage-collected or the"
+        " interpreter exits, and exit kills unfinished async work silently (the"
+        " ResourceWarning is hidden by default); use `with` (and `close(); join()` at its"
+        " end for async work)"
+    )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flake8_poolcheck.pools import PROCESS_KINDS
+from flake8_poolcheck.analysis.pools import PROCESS_KINDS
+from flake8_poolcheck.analysis.semantic import FunctionFacts
+from flake8_poolcheck.analysis.tasks import ModuleTask
 from flake8_poolcheck.rules import TaskBodyRule
-from flake8_poolcheck.semantic import FunctionFacts
-from flake8_poolcheck.tasks import ModuleTask
 
 #: Process pools and dill pools both run their tasks in daemonic worker processes.
 
@@ -74,10 +74,9 @@ class NestedPoolInTask(TaskBodyRule):
 
     code = "PCK404"
     name = "nested-pool-in-task"
-    message = (
-        "`{task}` runs in a daemonic pool worker and {how}: AssertionError: daemonic "
-        "processes are not allowed to have children, at {where} (an assert, which "
-        "`python -O` skips); use a ThreadPool inside the task, or one pool for all work"
+    summary = (
+        "A process-pool task creates a process pool or a Process, which its daemonic worker"
+        " may not: AssertionError."
     )
     kinds = PROCESS_KINDS
 
@@ -89,4 +88,10 @@ class NestedPoolInTask(TaskBodyRule):
         name = task.function.name.value
         made = "a process pool" if facts.pools else "a `Process`"
         how = f"creates {made}" + ("" if found == name else f" (in `{found}()`)")
-        self.report(task.task, task=name, how=how, where=task.pool_call.method.returns.value)
+        where = task.pool_call.method.returns.error_surfaces_at
+        message = (
+            f"`{name}` runs in a daemonic pool worker and {how}: AssertionError: daemonic"
+            f" processes are not allowed to have children, at {where} (an assert, which"
+            " `python -O` skips); use a ThreadPool inside the task, or one pool for all work"
+        )
+        self.report(task.task, message)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flake8_poolcheck.pools import PoolKind
+from flake8_poolcheck.analysis.pools import PoolKind
+from flake8_poolcheck.analysis.semantic import FunctionFacts
+from flake8_poolcheck.analysis.tasks import ModuleTask
 from flake8_poolcheck.rules import TaskBodyRule
-from flake8_poolcheck.semantic import FunctionFacts
-from flake8_poolcheck.tasks import ModuleTask
 
 
 class TaskExitsWorker(TaskBodyRule):
@@ -64,7 +64,10 @@ class TaskExitsWorker(TaskBodyRule):
 
     code = "PCK405"
     name = "task-exits-worker"
-    message = "`{task}` calls `{exit}`{via}, which {consequence}; raise an exception instead"
+    summary = (
+        "A task calls `sys.exit()` or `os._exit()`: the worker ends without an exception"
+        " and the result never arrives."
+    )
     kinds = frozenset({PoolKind.PROCESS, PoolKind.THREAD})
 
     def body_does(self, facts: FunctionFacts) -> bool:
@@ -81,4 +84,5 @@ class TaskExitsWorker(TaskBodyRule):
                 "ends the worker without an exception: the result never arrives and "
                 f"`{task.pool_call.method.name}()` waits forever (so does `close(); join()`)"
             )
-        self.report(task.task, task=name, exit=exit_call, via=via, consequence=consequence)
+        message = f"`{name}` calls `{exit_call}`{via}, which {consequence}"
+        self.report(task.task, f"{message}; raise an exception instead")

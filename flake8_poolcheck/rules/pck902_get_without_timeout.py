@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.pools import PROCESS_KINDS, PoolCall, Returns
+from flake8_poolcheck.analysis.pools import PROCESS_KINDS, PoolCall, Returns
+from flake8_poolcheck.analysis.semantic import Imported, ResultValue
+from flake8_poolcheck.analysis.tree import SCOPES, descendants, source
 from flake8_poolcheck.rules import Rule
-from flake8_poolcheck.semantic import Imported, ResultValue
-from flake8_poolcheck.tree import SCOPES, descendants, source
 
 
 class GetWithoutTimeout(Rule):
@@ -68,9 +68,9 @@ class GetWithoutTimeout(Rule):
 
     code = "PCK902"
     name = "get-without-timeout"
-    message = (
-        "{what} waits forever if a worker dies (killed, segfault, "
-        "`os._exit()`): the pool never delivers that result (CPython gh-66587); {advice}"
+    summary = (
+        "A process-pool result is waited for without a timeout: the wait never ends if a"
+        " worker dies."
     )
     kinds = PROCESS_KINDS
     opt_in = True
@@ -89,7 +89,7 @@ class GetWithoutTimeout(Rule):
                 and not self._known_ready(source(func.value))
             ):
                 what = f"`.{func.attr.value}()` without a timeout"
-                self.report(node, what=what, advice=_TIMEOUT_ADVICE)
+                self.report(node, _message(what, _TIMEOUT_ADVICE))
             return
         consumers = (Imported("builtins.list"), Imported("builtins.next"))
         if len(node.args) == 1 and self.model.value_of(func) in consumers:
@@ -105,7 +105,7 @@ class GetWithoutTimeout(Rule):
         pool_call = self._waitable(polled)
         if pool_call is not None and pool_call.method.returns is Returns.ASYNC_RESULT:
             what = "polling `.ready()` in a loop that has no `break`, `return` or `raise`"
-            self.report(node.test, what=what, advice="leave the loop after a deadline")
+            self.report(node.test, _message(what, "leave the loop after a deadline"))
 
     def _known_ready(self, receiver: str) -> bool:
         """Whether the code around the current node has made sure ``receiver`` is ready."""
@@ -129,7 +129,7 @@ class GetWithoutTimeout(Rule):
         pool_call = self._waitable(iterable)
         if pool_call is not None and pool_call.method.returns is Returns.ITERATOR:
             what = f"iterating `{pool_call.method.name}()` without a timeout"
-            self.report(iterable, what=what, advice="call `.next(timeout=...)` on the iterator")
+            self.report(iterable, _message(what, "call `.next(timeout=...)` on the iterator"))
 
     def _waitable(self, node: cst.BaseExpression) -> PoolCall | None:
         """The process-pool call whose result ``node`` is (directly or by name)."""
@@ -143,6 +143,13 @@ _TIMEOUT_ADVICE = (
     "pass `timeout=` (the blocking `map()`, `starmap()` and `apply()` wait forever "
     "the same way and take no timeout)"
 )
+
+
+def _message(what: str, advice: str) -> str:
+    return (
+        f"{what} waits forever if a worker dies (killed, segfault, `os._exit()`): the pool"
+        f" never delivers that result (CPython gh-66587); {advice}"
+    )
 
 
 def _polled(test: cst.BaseExpression, *, negated: bool) -> cst.BaseExpression | None:

@@ -1,9 +1,11 @@
-"""The data every front end shares: diagnostics and the fixes they carry."""
+"""The data every front end shares: diagnostics, the fixes they carry, and what
+happened to each file."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:  # the front ends import this module before they know they need LibCST
@@ -16,19 +18,17 @@ if TYPE_CHECKING:  # the front ends import this module before they know they nee
 
 
 class Applicability(enum.Enum):
-    """How far a fix may be trusted (ruff's three levels)."""
+    """How far a fix may be trusted."""
 
     SAFE = "safe"  # keeps the behaviour of every execution that worked
     UNSAFE = "unsafe"  # may change a working execution: only with --unsafe-fixes
-    DISPLAY_ONLY = "display-only"  # shown as a suggestion, never applied
 
 
 class FixAvailability(enum.Enum):
-    """Whether a rule's diagnostics come with a fix."""
+    """Whether every diagnostic of a fixing rule comes with a fix, or only some."""
 
     ALWAYS = "always"
     SOMETIMES = "sometimes"
-    NEVER = "never"
 
 
 @dataclass(frozen=True)
@@ -66,3 +66,16 @@ class Diagnostic:
     end_line: int
     end_column: int
     fix: Fix | None = None
+
+
+@dataclass
+class FileReport:
+    """What happened to one file."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    fixed: Counter[str] = field(default_factory=Counter)  # fixes applied, by code
+    error: str | None = None
+    diff: str = ""
+    lines: list[str] = field(default_factory=list)  # the text checked, for `full`
+    names: dict[str, str] = field(default_factory=dict)  # the names of the codes fixed

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from flake8_poolcheck.model import Applicability, Fix
-from flake8_poolcheck.pools import PoolCall, PoolKind
-from flake8_poolcheck.semantic import Function, FunctionPlace, SemanticModel
-from flake8_poolcheck.tree import descendants
+from flake8_poolcheck.analysis.pools import PoolCall, PoolKind
+from flake8_poolcheck.analysis.semantic import Function, FunctionPlace, SemanticModel
+from flake8_poolcheck.analysis.tree import descendants
+from flake8_poolcheck.diagnostics import Applicability, Fix
 
 _DOCSTRINGS = (cst.SimpleString, cst.ConcatenatedString)
 

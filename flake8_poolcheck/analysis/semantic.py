@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from flake8_poolcheck.pools import (
+from flake8_poolcheck.analysis.pools import (
     CONTEXT_CLASSES,
     CONTEXT_PACKAGES,
     GENERATOR,
@@ -38,7 +38,7 @@ from flake8_poolcheck.pools import (
     PoolKind,
     Unshareable,
 )
-from flake8_poolcheck.tree import SCOPES, descendants
+from flake8_poolcheck.analysis.tree import SCOPES, descendants
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -789,23 +789,6 @@ def _is_static(node: cst.FunctionDef) -> bool:
         isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
         for d in node.decorators
     )
-
-
-def unpicklable_callable(value: Value) -> tuple[str, str] | None:
-    """How a callable that pickle cannot send is described, and the error it raises.
-
-    None when the callable pickles by reference (a module-level function) or when
-    the checker does not know what it is.
-    """
-    if isinstance(value, LambdaFunction):
-        return "a lambda", "AttributeError" if value.in_function else "PicklingError"
-    if isinstance(value, Function) and value.place is FunctionPlace.NESTED:
-        return f"the nested function `{value.node.name.value}`", "AttributeError"
-    if isinstance(value, Partial):
-        inner = unpicklable_callable(value.func)
-        if inner is not None:
-            return f"a functools.partial of {inner[0]}", inner[1]
-    return None
 
 
 def is_generator(function: cst.FunctionDef) -> bool:

@@ -93,9 +93,18 @@ def factory_table(
 class Returns(enum.Enum):
     """What a task method hands back, which decides where a task's error surfaces."""
 
-    VALUE = "the call"
-    ASYNC_RESULT = "`.get()`"
-    ITERATOR = "the first `next()`"
+    VALUE = enum.auto()
+    ASYNC_RESULT = enum.auto()
+    ITERATOR = enum.auto()
+
+    @property
+    def error_surfaces_at(self) -> str:
+        """Where a task's exception reaches the caller, in the words of the messages."""
+        return {
+            Returns.VALUE: "the call",
+            Returns.ASYNC_RESULT: "`.get()`",
+            Returns.ITERATOR: "the first `next()`",
+        }[self]
 
 
 @dataclass(frozen=True)
