@@ -11,7 +11,8 @@ import libcst as cst
 import pytest
 
 from flake8_poolcheck.analysis.pools import PoolCall, PoolKind, methods_for
-from flake8_poolcheck.analysis.semantic import Function, FunctionPlace, SemanticModel, Value
+from flake8_poolcheck.analysis.semantic import SemanticModel
+from flake8_poolcheck.analysis.values import Function, FunctionPlace, Value
 from flake8_poolcheck.engine import Linter, walk
 from flake8_poolcheck.settings import Settings
 

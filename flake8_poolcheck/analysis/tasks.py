@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import PoolCall, PoolKind
-from flake8_poolcheck.analysis.semantic import Function, FunctionPlace, SemanticModel
+from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tree import descendants
+from flake8_poolcheck.analysis.values import Function, FunctionPlace
 from flake8_poolcheck.diagnostics import Applicability, Fix
 
 _DOCSTRINGS = (cst.SimpleString, cst.ConcatenatedString)
@@ -57,7 +58,7 @@ def signature(function: cst.FunctionDef) -> Signature:
     return Signature(required, maximum, keyword_only)
 
 
-def module_function(model: SemanticModel, expr: cst.BaseExpression) -> cst.FunctionDef | None:
+def function_named_by(model: SemanticModel, expr: cst.BaseExpression) -> cst.FunctionDef | None:
     """The module-level ``def`` an expression names (directly or through an alias)."""
     value = model.value_of(expr)
     if isinstance(value, Function) and value.place in (
@@ -243,7 +244,7 @@ def module_task(
     if pool_call is None or pool_call.pool.kind not in kinds:
         return None
     task = pool_call.argument("func")
-    function = module_function(model, task.value) if task is not None else None
+    function = function_named_by(model, task.value) if task is not None else None
     if task is None or function is None:
         return None
     return ModuleTask(pool_call, task, function)

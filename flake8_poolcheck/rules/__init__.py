@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
 
 import libcst as cst
 
+from flake8_poolcheck.analysis.functions import FunctionFacts
 from flake8_poolcheck.analysis.pools import PoolCall, PoolKind
-from flake8_poolcheck.analysis.semantic import FunctionFacts, SemanticModel
+from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tasks import ModuleTask, module_task
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 

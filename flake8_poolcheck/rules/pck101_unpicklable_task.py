@@ -5,14 +5,6 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import PROCESS_KINDS, PoolCall, PoolKind
-from flake8_poolcheck.analysis.semantic import (
-    Factory,
-    Function,
-    FunctionPlace,
-    LambdaFunction,
-    Partial,
-    Value,
-)
 from flake8_poolcheck.analysis.tasks import (
     STARMAP_FORM,
     indexed_lambda_target,
@@ -20,6 +12,14 @@ from flake8_poolcheck.analysis.tasks import (
     starmap_fix,
 )
 from flake8_poolcheck.analysis.tree import source
+from flake8_poolcheck.analysis.values import (
+    Factory,
+    Function,
+    FunctionPlace,
+    LambdaFunction,
+    Partial,
+    Value,
+)
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule, per_file
 

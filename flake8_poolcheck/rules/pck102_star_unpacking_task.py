@@ -8,8 +8,8 @@ from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall, PoolKind
 from flake8_poolcheck.analysis.tasks import (
     STARMAP_FORM,
     UnpackingTask,
+    function_named_by,
     indexed_lambda_target,
-    module_function,
     star_lambda_target,
     starmap_fix,
     unpacking_task,
@@ -103,7 +103,7 @@ class StarUnpackingTask(Rule):
             if pool_call.pool.kind is not PoolKind.PROCESS:  # PCK101 reports those
                 self._check_lambda(pool_call, task, task.value)
         else:  # the same function may be needed in its one-argument shape further down
-            function = module_function(self.model, task.value)
+            function = function_named_by(self.model, task.value)
             unpacking = unpacking_task(function) if function is not None else None
             if function is not None and unpacking is not None:
                 self._wrappers.append((pool_call, task, function, unpacking))
@@ -132,7 +132,7 @@ class StarUnpackingTask(Rule):
 
     def _function_name(self, expr: cst.BaseExpression) -> str:
         """The name of the module function ``expr`` refers to, as written if unresolved."""
-        function = module_function(self.model, expr)
+        function = function_named_by(self.model, expr)
         if function is not None:
             return function.name.value
         return expr.attr.value if isinstance(expr, cst.Attribute) else source(expr)

@@ -10,17 +10,16 @@ from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall
 from flake8_poolcheck.analysis.tasks import (
     STARMAP_FORM,
     Signature,
-    module_function,
+    function_named_by,
     signature,
     starmap_fix,
 )
 from flake8_poolcheck.analysis.tree import source
+from flake8_poolcheck.analysis.values import STRINGS, never_iterable
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule
 
 _DISPLAYS = (cst.List, cst.Tuple, cst.Set)
-_NOT_ITERABLE = (cst.Integer, cst.Float, cst.Imaginary)
-_STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
 
 def _elements(node: cst.BaseExpression | None) -> Sequence[cst.BaseExpression] | None:
@@ -30,12 +29,6 @@ def _elements(node: cst.BaseExpression | None) -> Sequence[cst.BaseExpression] |
     if any(isinstance(element, cst.StarredElement) for element in node.elements):
         return None
     return [element.value for element in node.elements]
-
-
-def _is_not_iterable(node: cst.BaseExpression) -> bool:
-    if isinstance(node, cst.Name):
-        return node.value in ("None", "True", "False")
-    return isinstance(node, _NOT_ITERABLE)
 
 
 def _fits(item: cst.BaseExpression, known: Signature) -> bool:
@@ -117,7 +110,7 @@ class TaskArityMismatch(Rule):
         task = pool_call.argument("func")
         if task is None:
             return
-        function = module_function(self.model, task.value)
+        function = function_named_by(self.model, task.value)
         known = signature(function) if function is not None and not function.decorators else None
         method = pool_call.method
         if method.star:
@@ -159,7 +152,7 @@ class TaskArityMismatch(Rule):
         method = pool_call.method.name
         items = _elements(getattr(pool_call.argument("iterable"), "value", None)) or ()
         for item in items:
-            if _is_not_iterable(item):
+            if never_iterable(item):
                 problem = (
                     f"`{method}()` unpacks each item into arguments, "
                     f"but `{source(item)}` is not iterable"
@@ -168,7 +161,7 @@ class TaskArityMismatch(Rule):
                 return
             if known is None:
                 continue
-            if isinstance(item, _STRINGS):
+            if isinstance(item, STRINGS):
                 message = (
                     f"`{method}()` splits the string {source(item)} into one argument per"
                     " character: a wrong call, silent when the count happens to fit"

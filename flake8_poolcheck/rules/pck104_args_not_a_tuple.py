@@ -5,23 +5,23 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall
-from flake8_poolcheck.analysis.semantic import Function, LambdaFunction, Partial
 from flake8_poolcheck.analysis.tree import source
+from flake8_poolcheck.analysis.values import (
+    NUMBERS,
+    STRINGS,
+    Function,
+    LambdaFunction,
+    Partial,
+    never_iterable,
+)
 from flake8_poolcheck.diagnostics import Applicability, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule
 
-_NUMBERS = (cst.Integer, cst.Float, cst.Imaginary)
-_STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 #: Parenthesised expressions that may well be sequences already: left alone.
 _MAYBE_SEQUENCES = (
     cst.Tuple, cst.List, cst.Set, cst.Dict, cst.ListComp, cst.SetComp, cst.DictComp,
     cst.GeneratorExp, cst.Call, cst.StarredElement,
 )  # fmt: skip
-
-
-def _never_iterable(node: cst.BaseExpression) -> bool:
-    constant = isinstance(node, cst.Name) and node.value in ("None", "True", "False")
-    return constant or isinstance(node, _NUMBERS)
 
 
 def _one_tuple(value: cst.BaseExpression) -> cst.Tuple:
@@ -118,12 +118,12 @@ class ArgsNotATuple(Rule):
             self.report(args, message)
             return
         parenthesised = bool(value.lpar) and not isinstance(value, _MAYBE_SEQUENCES)
-        if not (parenthesised or isinstance(value, (*_NUMBERS, *_STRINGS))):
+        if not (parenthesised or isinstance(value, (*NUMBERS, *STRINGS))):
             return
-        if _never_iterable(value):
+        if never_iterable(value):
             consequence = f"TypeError (argument after * must be an iterable) at {where}"
             applicability = Applicability.SAFE
-        elif isinstance(value, _STRINGS):
+        elif isinstance(value, STRINGS):
             consequence = (
                 "a string is split into one argument per character "
                 f"(TypeError at {where}, or a wrong call)"

@@ -7,8 +7,8 @@ import difflib
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import ALL_KINDS, BLOCKING_FORM, Method, PoolCall
-from flake8_poolcheck.analysis.semantic import Function, LambdaFunction, Partial
 from flake8_poolcheck.analysis.tree import source
+from flake8_poolcheck.analysis.values import Function, LambdaFunction, Partial
 from flake8_poolcheck.rules import Rule
 
 #: The asynchronous form of each blocking method.

@@ -6,9 +6,8 @@ import libcst as cst
 
 from flake8_poolcheck.analysis.pools import ALL_KINDS, Returns
 from flake8_poolcheck.analysis.tree import source
+from flake8_poolcheck.analysis.values import STRINGS
 from flake8_poolcheck.rules import Rule
-
-_STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
 
 def _number(node: cst.BaseExpression) -> int | float | None:
@@ -83,7 +82,7 @@ class InvalidChunksize(Rule):
         lazy = pool_call.method.returns is Returns.ITERATOR
         value = arg.value
         number = _number(value)
-        if isinstance(value, _STRINGS):
+        if isinstance(value, STRINGS):
             consequence = "raises TypeError at the call"
         elif isinstance(number, bool) or number is None:
             return

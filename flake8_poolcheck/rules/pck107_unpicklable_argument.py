@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import PROCESS_KINDS, PoolCall, Returns
-from flake8_poolcheck.analysis.semantic import Imported, ObjectValue
 from flake8_poolcheck.analysis.tree import source
+from flake8_poolcheck.analysis.values import Imported, ObjectValue
 from flake8_poolcheck.rules import Rule
 
 _SEQUENCES = (cst.List, cst.Tuple, cst.Set)

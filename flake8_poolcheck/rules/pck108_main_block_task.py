@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import PROCESS_KINDS, PoolCall
-from flake8_poolcheck.analysis.semantic import Function, FunctionPlace, Partial
+from flake8_poolcheck.analysis.values import Function, FunctionPlace, Partial
 from flake8_poolcheck.rules import Rule, per_file
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from flake8_poolcheck.analysis.functions import is_generator
 from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolKind
-from flake8_poolcheck.analysis.semantic import is_generator
 from flake8_poolcheck.analysis.tasks import module_task
 from flake8_poolcheck.rules import Rule
 

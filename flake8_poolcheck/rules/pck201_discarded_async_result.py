@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall, Returns
-from flake8_poolcheck.analysis.semantic import ScopeKind
+from flake8_poolcheck.analysis.scopes import ScopeKind
 from flake8_poolcheck.rules import PerFunctionRule
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp)

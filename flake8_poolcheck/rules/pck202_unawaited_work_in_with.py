@@ -235,11 +235,7 @@ class UnawaitedWorkInWith(Rule):
         return [block for block in reversed(self._blocks) if id(block.node) in inside]
 
     def _pool_of(self, expr: cst.BaseExpression) -> Pool | None:
-        if isinstance(expr, cst.Call) and expr.args:  # contextlib.closing(pool)
-            closing = self.model.value_of(expr.func)
-            if getattr(closing, "qualname", None) == "contextlib.closing":
-                expr = expr.args[0].value
-        return self.model.pool_of(expr)
+        return self.model.pool_of(self.model.without_closing(expr))
 
     def _fix(self, block: _Block) -> Fix | None:
         body = block.node.body

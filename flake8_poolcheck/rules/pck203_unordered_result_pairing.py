@@ -7,8 +7,9 @@ from typing import Union
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import ALL_KINDS
-from flake8_poolcheck.analysis.semantic import Imported, ResultValue, names_bound_by
+from flake8_poolcheck.analysis.scopes import names_bound_by
 from flake8_poolcheck.analysis.tree import SCOPES, children, descendants
+from flake8_poolcheck.analysis.values import Imported, ResultValue
 from flake8_poolcheck.diagnostics import Applicability, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall
-from flake8_poolcheck.analysis.semantic import ObjectValue
+from flake8_poolcheck.analysis.values import ObjectValue
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule
 

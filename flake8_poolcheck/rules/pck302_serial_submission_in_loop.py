@@ -5,8 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import ALL_KINDS
-from flake8_poolcheck.analysis.semantic import ResultValue, SemanticModel
+from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tree import SCOPES
+from flake8_poolcheck.analysis.values import ResultValue
 from flake8_poolcheck.rules import Rule, per_file
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)

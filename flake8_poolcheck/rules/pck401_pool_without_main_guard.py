@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from flake8_poolcheck.analysis.functions import FunctionFacts
 from flake8_poolcheck.analysis.pools import PROCESS_KINDS, Pool
-from flake8_poolcheck.analysis.semantic import (
-    Function,
-    FunctionFacts,
-    FunctionPlace,
-    PoolValue,
-)
+from flake8_poolcheck.analysis.values import Function, FunctionPlace, PoolValue
 from flake8_poolcheck.rules import Rule, per_file
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import ALL_KINDS, Pool
-from flake8_poolcheck.analysis.semantic import Imported
 from flake8_poolcheck.analysis.tree import SCOPES
+from flake8_poolcheck.analysis.values import Imported
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule, per_file
 

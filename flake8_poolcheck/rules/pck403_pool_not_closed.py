@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import ALL_KINDS
-from flake8_poolcheck.analysis.semantic import PoolValue, ScopeKind
+from flake8_poolcheck.analysis.scopes import ScopeKind
+from flake8_poolcheck.analysis.values import PoolValue
 from flake8_poolcheck.rules import PerFunctionRule
 
 _CLOSERS = frozenset({"close", "terminate", "__exit__"})

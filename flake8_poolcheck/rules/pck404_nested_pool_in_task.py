@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from flake8_poolcheck.analysis.functions import FunctionFacts
 from flake8_poolcheck.analysis.pools import PROCESS_KINDS
-from flake8_poolcheck.analysis.semantic import FunctionFacts
 from flake8_poolcheck.analysis.tasks import ModuleTask
 from flake8_poolcheck.rules import TaskBodyRule
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import PROCESS_KINDS, PoolCall, Returns
-from flake8_poolcheck.analysis.semantic import Imported, ResultValue
 from flake8_poolcheck.analysis.tree import SCOPES, descendants, source
+from flake8_poolcheck.analysis.values import Imported, ResultValue
 from flake8_poolcheck.rules import Rule
 
 
