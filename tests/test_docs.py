@@ -142,3 +142,16 @@ def test_readme_example_output_is_real(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(sys, "stdout", output)
     main(["--isolated", "jobs.py"])
     assert output.getvalue() == shown
+
+
+def test_every_package_is_shipped() -> None:
+    """A wheel (pre-commit installs one) holds only the packages pyproject.toml lists."""
+    from flake8_poolcheck.config import tomllib
+
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = set(listed["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "flake8_poolcheck").rglob("__init__.py")
+    }
+    assert packages == found

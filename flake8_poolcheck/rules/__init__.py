@@ -2,7 +2,7 @@
 
 A rule is a read-only visitor. It declares ``visit_<Node>``/``leave_<Node>`` methods
 for the LibCST node types it cares about, asks ``self.model`` what names mean, and
-calls ``self.report(node, ...)``. It never edits the tree: a fix is data (nodes and
+calls ``self.report(node, message)``. It never edits the tree: a fix is data (nodes and
 their replacements) that the engine applies later.
 """
 
