@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
 import libcst as cst
 
 from flake8_poolcheck.analysis.functions import FunctionFacts
-from flake8_poolcheck.analysis.pools import PoolCall, PoolKind
+from flake8_poolcheck.analysis.pools import Pool, PoolCall, PoolKind
 from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tasks import ModuleTask, module_task
+from flake8_poolcheck.analysis.values import ResultValue
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 
 if TYPE_CHECKING:
@@ -108,6 +109,19 @@ class Rule:
         if pool_call is None or pool_call.pool.kind not in self.kinds:
             return None
         return pool_call
+
+    def pool_of(self, expr: cst.BaseExpression) -> Pool | None:
+        """The pool ``expr`` is, if it is one this rule applies to."""
+        pool = self.model.pool_of(expr)
+        return pool if pool is not None and pool.kind in self.kinds else None
+
+    def result_of(self, expr: cst.BaseExpression) -> PoolCall | None:
+        """The pool call whose result ``expr`` is (an AsyncResult, an iterator, a future),
+        on a pool this rule applies to."""
+        value = self.model.value_of(expr)
+        if isinstance(value, ResultValue) and value.pool_call.pool.kind in self.kinds:
+            return value.pool_call
+        return None
 
     @classmethod
     def unparsable(cls, reason: str) -> str | None:

@@ -92,7 +92,7 @@ class StarUnpackingTask(Rule):
     _one_argument_uses: set[str] = per_file(set)
 
     def visit_Call(self, node: cst.Call) -> None:
-        pool_call = self.model.pool_call(node)
+        pool_call = self.pool_call(node)
         self._note_one_argument_use(node, pool_call)
         if pool_call is None or pool_call.method.name not in STARMAP_FORM:
             return

@@ -104,7 +104,7 @@ class TaskArityMismatch(Rule):
     fixes = Fixes("Use `starmap()`", FixAvailability.SOMETIMES)
 
     def visit_Call(self, node: cst.Call) -> None:
-        pool_call = self.model.pool_call(node)
+        pool_call = self.pool_call(node)
         if pool_call is None or pool_call.has_unpacking:
             return
         task = pool_call.argument("func")

@@ -95,7 +95,7 @@ class ArgsNotATuple(Rule):
     fixes = Fixes("Make it a one-element tuple", FixAvailability.SOMETIMES)
 
     def visit_Call(self, node: cst.Call) -> None:
-        pool_call = self.model.pool_call(node)
+        pool_call = self.pool_call(node)
         if pool_call is None or "args" not in pool_call.method.params:
             return
         args = pool_call.argument("args")

@@ -72,7 +72,7 @@ class UnsupportedPoolArgument(Rule):
     kinds = ALL_KINDS
 
     def visit_Call(self, node: cst.Call) -> None:
-        pool_call = self.model.pool_call(node)
+        pool_call = self.pool_call(node)
         if pool_call is None:
             return
         method = pool_call.method

@@ -73,7 +73,7 @@ class InvalidChunksize(Rule):
     kinds = ALL_KINDS
 
     def visit_Call(self, node: cst.Call) -> None:
-        pool_call = self.model.pool_call(node)
+        pool_call = self.pool_call(node)
         if pool_call is None or not pool_call.method.takes_chunksize:
             return
         arg = pool_call.argument("chunksize")

@@ -160,7 +160,7 @@ class UnawaitedWorkInWith(Rule):
                     for work in block.work:
                         work.joined = True
             return
-        pool_call = self.model.pool_call(node)
+        pool_call = self.pool_call(node)
         if pool_call is None or pool_call.method.returns is Returns.VALUE:
             return
         for block in blocks:
@@ -235,7 +235,7 @@ class UnawaitedWorkInWith(Rule):
         return [block for block in reversed(self._blocks) if id(block.node) in inside]
 
     def _pool_of(self, expr: cst.BaseExpression) -> Pool | None:
-        return self.model.pool_of(self.model.without_closing(expr))
+        return self.pool_of(self.model.without_closing(expr))
 
     def _fix(self, block: _Block) -> Fix | None:
         body = block.node.body

@@ -9,7 +9,7 @@ import libcst as cst
 from flake8_poolcheck.analysis.pools import ALL_KINDS
 from flake8_poolcheck.analysis.scopes import names_bound_by
 from flake8_poolcheck.analysis.tree import SCOPES, children, descendants
-from flake8_poolcheck.analysis.values import Imported, ResultValue
+from flake8_poolcheck.analysis.values import Imported
 from flake8_poolcheck.diagnostics import Applicability, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule
 
@@ -236,10 +236,8 @@ class UnorderedResultPairing(Rule):
 
     def _unordered(self, node: cst.BaseExpression) -> cst.Call | None:
         """The ``imap_unordered`` call whose results ``node`` is (directly or by name)."""
-        value = self.model.value_of(node)
-        if isinstance(value, ResultValue) and not value.pool_call.method.ordered:
-            return value.pool_call.call
-        return None
+        pool_call = self.result_of(node)
+        return pool_call.call if pool_call is not None and not pool_call.method.ordered else None
 
     def _report(self, call: cst.Call, how: str) -> None:
         func = call.func

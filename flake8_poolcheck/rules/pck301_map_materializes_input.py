@@ -102,7 +102,7 @@ class MapMaterializesInput(Rule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        pool_call = self.model.pool_call(node)
+        pool_call = self.pool_call(node)
         if pool_call is None or pool_call.method.lazy or "iterable" not in pool_call.method.params:
             return
         iterable = pool_call.argument("iterable")

@@ -7,7 +7,6 @@ import libcst as cst
 from flake8_poolcheck.analysis.pools import ALL_KINDS
 from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tree import SCOPES
-from flake8_poolcheck.analysis.values import ResultValue
 from flake8_poolcheck.rules import Rule, per_file
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
@@ -100,9 +99,9 @@ class SerialSubmissionInLoop(Rule):
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == "get"):
             return
-        result = self.model.value_of(func.value)
-        if isinstance(result, ResultValue) and result.pool_call.method.name == "apply_async":
-            loop = self._loop_of.get(id(result.pool_call.call))
+        result = self.result_of(func.value)
+        if result is not None and result.method.name == "apply_async":
+            loop = self._loop_of.get(id(result.call))
             if loop is not None and loop is innermost_loop(self.model):
                 self.report(node, _message("`apply_async(...).get()`"))
 

@@ -105,28 +105,28 @@ class PoolLifecycleOrder(Rule):
     _joins: dict[Pool, _Join] = per_file(dict)  # the first join of each pool still running
 
     def visit_Call(self, node: cst.Call) -> None:
-        value = self.model.pool_of(node)
+        value = self.pool_of(node)
         if value is not None and value.created_by is node:
             self._created_in[id(node)] = self.model.enclosing_function
             return
         func = node.func
         if isinstance(func, cst.Attribute):
-            pool = self.model.pool_of(func.value)
+            pool = self.pool_of(func.value)
             if pool is not None and func.attr.value in (*_STOPS, "join"):
                 self._lifecycle_call(node, func, pool)
                 return
-        pool_call = self.model.pool_call(node)
+        pool_call = self.pool_call(node)
         if pool_call is not None:
             self._check_after_stop(node, pool_call.pool, pool_call.method.name)
 
     def visit_Arg(self, node: cst.Arg) -> None:
-        pool = self.model.pool_of(node.value)
+        pool = self.pool_of(node.value)
         if pool is not None:
             self._handed_on.add(pool)
 
     def leave_With(self, node: cst.With) -> None:
         for item in node.items:
-            pool = self.model.pool_of(item.item)
+            pool = self.pool_of(item.item)
             if pool is not None:
                 self._stop(pool, "the `with` block ended")
 

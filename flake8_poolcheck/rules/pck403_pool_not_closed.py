@@ -8,7 +8,6 @@ import libcst as cst
 
 from flake8_poolcheck.analysis.pools import ALL_KINDS
 from flake8_poolcheck.analysis.scopes import ScopeKind
-from flake8_poolcheck.analysis.values import PoolValue
 from flake8_poolcheck.rules import PerFunctionRule
 
 _CLOSERS = frozenset({"close", "terminate", "__exit__"})
@@ -85,8 +84,8 @@ class PoolNotClosed(PerFunctionRule[dict[str, _Held]]):
                     self.report(creation, _message(f"The pool bound to `{name}`"))
 
     def visit_Call(self, node: cst.Call) -> None:
-        value = self.model.value_of(node)
-        if not (isinstance(value, PoolValue) and value.pool.created_by is node):
+        pool = self.pool_of(node)
+        if pool is None or pool.created_by is not node:
             return
         parent = self.model.ancestors[-2]
         if isinstance(parent, cst.Attribute) and parent.attr.value not in _CLOSERS:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import PROCESS_KINDS, PoolCall, Returns
+from flake8_poolcheck.analysis.pools import PROCESS_KINDS, Returns
 from flake8_poolcheck.analysis.tree import SCOPES, descendants, source
-from flake8_poolcheck.analysis.values import Imported, ResultValue
+from flake8_poolcheck.analysis.values import Imported
 from flake8_poolcheck.rules import Rule
 
 
@@ -82,7 +82,7 @@ class GetWithoutTimeout(Rule):
             and func.attr.value in ("get", "wait")
             and not node.args
         ):
-            pool_call = self._waitable(func.value)
+            pool_call = self.result_of(func.value)
             if (
                 pool_call is not None
                 and pool_call.method.returns is Returns.ASYNC_RESULT
@@ -102,7 +102,7 @@ class GetWithoutTimeout(Rule):
         polled = _polled(node.test, negated=True)
         if polled is None or _leaves(node.body, (cst.Break, cst.Return, cst.Raise)):
             return
-        pool_call = self._waitable(polled)
+        pool_call = self.result_of(polled)
         if pool_call is not None and pool_call.method.returns is Returns.ASYNC_RESULT:
             what = "polling `.ready()` in a loop that has no `break`, `return` or `raise`"
             self.report(node.test, _message(what, "leave the loop after a deadline"))
@@ -126,17 +126,10 @@ class GetWithoutTimeout(Rule):
         return False
 
     def _check_iteration(self, iterable: cst.BaseExpression) -> None:
-        pool_call = self._waitable(iterable)
+        pool_call = self.result_of(iterable)
         if pool_call is not None and pool_call.method.returns is Returns.ITERATOR:
             what = f"iterating `{pool_call.method.name}()` without a timeout"
             self.report(iterable, _message(what, "call `.next(timeout=...)` on the iterator"))
-
-    def _waitable(self, node: cst.BaseExpression) -> PoolCall | None:
-        """The process-pool call whose result ``node`` is (directly or by name)."""
-        value = self.model.value_of(node)
-        if isinstance(value, ResultValue) and value.pool_call.pool.kind in self.kinds:
-            return value.pool_call
-        return None
 
 
 _TIMEOUT_ADVICE = (
