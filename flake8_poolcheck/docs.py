@@ -22,6 +22,8 @@ _KIND_NAMES = {
     PoolKind.PROCESS: "process pools",
     PoolKind.THREAD: "thread pools",
     PoolKind.DILL: "dill pools (`multiprocess`)",
+    PoolKind.PROCESS_EXECUTOR: "process executors (`ProcessPoolExecutor`)",
+    PoolKind.THREAD_EXECUTOR: "thread executors (`ThreadPoolExecutor`)",
 }
 
 

@@ -2,8 +2,9 @@
 
 A pool comes from a factory, and every factory is reached through an import of a
 pool package (``multiprocessing``, ``multiprocess``, ``torch.multiprocessing``,
-``billiard``) or of a factory the project declares, and is called by a name that
-contains ``Pool`` (or the declared factory's name). A file whose text lacks either
+``billiard``, ``concurrent.futures``) or of a factory the project declares, and is
+called by a name that contains ``Pool`` (``ProcessPoolExecutor`` too, or the declared
+factory's name). A file whose text lacks either
 cannot have a pool, and is answered without importing LibCST or parsing. This module
 must stay free of LibCST: the front ends use it before they know they need the engine.
 """
@@ -15,7 +16,11 @@ import re
 from flake8_poolcheck.settings import Settings
 
 #: Words one of which a file must contain to import a pool package.
-POOL_MODULE_ROOTS = ("multiprocess", "billiard")  # "multiprocess" covers "multiprocessing"
+POOL_MODULE_ROOTS = (
+    "multiprocess",
+    "billiard",
+    "concurrent",
+)  # "multiprocess" covers "multiprocessing"
 #: Words one of which a file must contain to name a pool factory or type.
 POOL_NAMES = ("Pool",)
 

@@ -130,20 +130,23 @@ def _logical_line_end(source: str, line: int) -> int:
 # -- runtime proofs -------------------------------------------------------------
 
 PROCESS_KINDS = ("fork", "spawn", "forkserver")
-POOL_KINDS = (*PROCESS_KINDS, "thread", "dill")
+EXECUTOR_KINDS = tuple(f"executor-{method}" for method in PROCESS_KINDS)
+POOL_KINDS = (*PROCESS_KINDS, "thread", "dill", *EXECUTOR_KINDS, "thread-executor")
+#: Words in ``pools=`` that stand for several kinds.
+KIND_GROUPS = {"process": PROCESS_KINDS, "executor": EXECUTOR_KINDS}
 #: What a case can be declared to do (see fixtures/_proof.py), and what may qualify it.
 OUTCOMES = ("returns", "raises", "hangs", "exits")
 QUALIFIERS = ("surfaces", "message", "stderr", "silent")
 #: Why a hang is certain, as tests/runtime/launch.py (or the memory watch) proves it.
 HANG_REASONS = ("worker-died", "terminated", "tasks-never-sent", "input-never-ends")
-SURFACES = ("call", "get", "next")
+SURFACES = ("call", "get", "next", "result")
 
 
 @dataclass(frozen=True)
 class Proof:
     fixture: Path
     case: str | None  # None: the whole program is the case
-    kind: str  # fork, spawn, forkserver, thread or dill
+    kind: str  # one of POOL_KINDS
     expectation: dict[str, object]
     flagged: frozenset[str]  # the codes annotated on the lines of the case
 
@@ -186,7 +189,8 @@ def _declared(
 ) -> list[Proof]:
     expectation = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg}
     where = f"{path.name}:{call.lineno}"
-    kinds = str(expectation.pop("pools", "")).replace("process", " ".join(PROCESS_KINDS)).split()
+    words = str(expectation.pop("pools", "")).split()
+    kinds = [kind for word in words for kind in KIND_GROUPS.get(word, (word,))]
     if not kinds or not set(kinds) <= set(POOL_KINDS):
         raise ValueError(f"{where}: pools= must name some of {POOL_KINDS}, not {kinds}")
     fixed = expectation.pop("fixed", None)

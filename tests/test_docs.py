@@ -24,6 +24,8 @@ KIND_PROVEN_BY = {
     PoolKind.PROCESS: {"fork", "spawn", "forkserver"},
     PoolKind.THREAD: {"thread"},
     PoolKind.DILL: {"dill"},
+    PoolKind.PROCESS_EXECUTOR: {"executor-fork", "executor-spawn", "executor-forkserver"},
+    PoolKind.THREAD_EXECUTOR: {"thread-executor"},
 }
 
 

@@ -17,6 +17,7 @@ from flake8_poolcheck.engine import Linter, walk
 from flake8_poolcheck.settings import Settings
 
 P, T, D = PoolKind.PROCESS, PoolKind.THREAD, PoolKind.DILL
+PX, TX = PoolKind.PROCESS_EXECUTOR, PoolKind.THREAD_EXECUTOR
 
 
 class Probe:
@@ -118,6 +119,28 @@ def probe(code: str, settings: Settings | None = None) -> Probe:
             "    global POOL\n    POOL = Pool()\ndef use():\n    probe(POOL)",
             (P, None),
         ),
+        (
+            "from concurrent.futures import ProcessPoolExecutor\nprobe(ProcessPoolExecutor())",
+            (PX, None),
+        ),
+        (
+            "import concurrent.futures as cf\nwith cf.ThreadPoolExecutor(4) as ex:\n    probe(ex)",
+            (TX, None),
+        ),
+        (
+            "import concurrent.futures\nimport multiprocessing as mp\n"
+            "ex = concurrent.futures.ProcessPoolExecutor(mp_context=mp.get_context('fork'))\n"
+            "probe(ex)",
+            (PX, "fork"),
+        ),
+        (
+            "from concurrent import futures\ndef f(ex: futures.ProcessPoolExecutor):\n    probe(ex)",
+            (PX, None),
+        ),
+        (
+            "from concurrent.futures.process import ProcessPoolExecutor as PPE\nprobe(PPE())",
+            (PX, None),
+        ),
     ],
 )
 def test_pools_are_recognised(code: str, expected: tuple[PoolKind, str | None]) -> None:
@@ -132,7 +155,9 @@ def test_pools_are_recognised(code: str, expected: tuple[PoolKind, str | None]) 
         "pool = make_pool()\nprobe(pool)",  # no multiprocessing at all
         "from schwimmbad import MultiPool\nprobe(MultiPool())",
         "from pathos.multiprocessing import ProcessingPool\nprobe(ProcessingPool())",
-        "from concurrent.futures import ProcessPoolExecutor\nprobe(ProcessPoolExecutor())",
+        "import dask.distributed\nprobe(dask.distributed.Client())",  # has submit/map too
+        "from loky import get_reusable_executor\nprobe(get_reusable_executor())",
+        "from concurrent.futures import Executor\nclass Mine(Executor): ...\nprobe(Mine())",
         "from multiprocessing import Pool\nPool = object\nprobe(Pool())",  # shadowed
         "from multiprocessing import Pool\np = Pool()\np = open('x')\nprobe(p)",  # rebound
         "from multiprocessing import Pool\nfor p in [Pool()]:\n    probe(p)",

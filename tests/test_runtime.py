@@ -121,6 +121,8 @@ def check(proof: Proof, run: Run, expectation: dict[str, object]) -> None:
             assert ".get(" in line, f"surfaced at {line!r}, not at .get()"
         elif where == "next":
             assert "next(" in line, f"surfaced at {line!r}, not at next()"
+        elif where == "result":
+            assert ".result(" in line, f"surfaced at {line!r}, not at .result()"
         elif where == "call":
             assert ".get(" not in line and "next(" not in line, f"surfaced at {line!r}"
     if "stderr" in expectation:

@@ -1,4 +1,5 @@
-"""What a pool is: factories, kinds, start methods and the task-method table.
+"""What a pool is: factories, kinds, start methods and the task-method tables
+(``multiprocessing.Pool`` and its relatives, and ``concurrent.futures`` executors).
 
 Everything here is a fact about ``multiprocessing`` and its look-alikes, written
 down once; ``semantic.py`` uses it to decide what an expression in a module is,
@@ -7,6 +8,7 @@ and the rules read it instead of re-encoding it.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,15 +19,23 @@ from flake8_poolcheck.settings import DEFAULT_TARGET_VERSION
 
 
 class PoolKind(enum.Enum):
-    """How a pool moves work to its workers, which decides what must pickle."""
+    """How a pool moves work to its workers (which decides what must pickle), and
+    which API it offers."""
 
     PROCESS = "process"  # multiprocessing, torch, billiard: pickles tasks and results
     THREAD = "thread"  # ThreadPool, multiprocessing.dummy: pickles nothing
     DILL = "dill"  # the `multiprocess` package: pickles with dill (lambdas, closures)
+    PROCESS_EXECUTOR = "process-executor"  # concurrent.futures.ProcessPoolExecutor
+    THREAD_EXECUTOR = "thread-executor"  # concurrent.futures.ThreadPoolExecutor
 
 
+#: ``multiprocessing.pool.Pool`` and its relatives: the same methods, the same semantics.
+POOL_KINDS = frozenset({PoolKind.PROCESS, PoolKind.THREAD, PoolKind.DILL})
+#: ``concurrent.futures`` executors: ``submit``/``map``, futures, a ``with`` that waits.
+EXECUTOR_KINDS = frozenset({PoolKind.PROCESS_EXECUTOR, PoolKind.THREAD_EXECUTOR})
 PROCESS_KINDS = frozenset({PoolKind.PROCESS})
-ALL_KINDS = frozenset(PoolKind)
+#: Pools whose workers are processes that receive tasks pickled with ``pickle``.
+PICKLING_KINDS = frozenset({PoolKind.PROCESS, PoolKind.PROCESS_EXECUTOR})
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,10 @@ FACTORIES: Mapping[str, PoolKind] = {
     "multiprocess.pool.Pool": PoolKind.DILL,
     "multiprocess.pool.ThreadPool": PoolKind.THREAD,
     "multiprocess.dummy.Pool": PoolKind.THREAD,
+    "concurrent.futures.ProcessPoolExecutor": PoolKind.PROCESS_EXECUTOR,
+    "concurrent.futures.process.ProcessPoolExecutor": PoolKind.PROCESS_EXECUTOR,
+    "concurrent.futures.ThreadPoolExecutor": PoolKind.THREAD_EXECUTOR,
+    "concurrent.futures.thread.ThreadPoolExecutor": PoolKind.THREAD_EXECUTOR,
 }
 
 #: Packages that offer ``get_context()`` and ``set_start_method()``, with the kind
@@ -96,6 +110,7 @@ class Returns(enum.Enum):
     VALUE = enum.auto()
     ASYNC_RESULT = enum.auto()
     ITERATOR = enum.auto()
+    FUTURE = enum.auto()
 
     @property
     def error_surfaces_at(self) -> str:
@@ -104,27 +119,26 @@ class Returns(enum.Enum):
             Returns.VALUE: "the call",
             Returns.ASYNC_RESULT: "`.get()`",
             Returns.ITERATOR: "the first `next()`",
+            Returns.FUTURE: "`.result()`",
         }[self]
 
 
 @dataclass(frozen=True)
 class Method:
-    """One of the eight task methods of ``multiprocessing.pool.Pool``."""
+    """A task method: one of the eight of ``multiprocessing.pool.Pool``, or an
+    executor's ``submit``/``map``."""
 
     name: str
     params: tuple[str, ...]  # in positional order, as inspect.signature shows them
     returns: Returns
     ordered: bool  # results come back in input order
     star: bool  # each item is unpacked into the task's arguments
+    lazy: bool  # the input is read as tasks are sent, not all before the first one
+    variadic: bool = False  # the arguments after the task are the task's (``submit``)
 
     @property
     def blocking(self) -> bool:
         return self.returns is Returns.VALUE
-
-    @property
-    def lazy(self) -> bool:
-        """True for imap/imap_unordered: the input is not turned into a list first."""
-        return self.returns is Returns.ITERATOR
 
     @property
     def takes_callbacks(self) -> bool:
@@ -136,7 +150,8 @@ class Method:
 
 
 def _method(name: str, params: str, returns: Returns, *, ordered: bool = True) -> Method:
-    return Method(name, tuple(params.split()), returns, ordered, name.startswith("starmap"))
+    star = name.startswith("starmap")
+    return Method(name, tuple(params.split()), returns, ordered, star, returns is Returns.ITERATOR)
 
 
 _APPLY = "func args kwds"
@@ -168,8 +183,16 @@ def methods_for(version: tuple[int, int] = DEFAULT_TARGET_VERSION) -> dict[str, 
     for added_in, name, param in _ADDED_PARAMS:
         if version >= added_in:
             old = methods[name]
-            methods[name] = Method(name, (*old.params, param), old.returns, old.ordered, old.star)
+            methods[name] = dataclasses.replace(old, params=(*old.params, param))
     return methods
+
+
+#: An executor's task methods. ``map(fn, *iterables, timeout=None, chunksize=1)`` submits
+#: every item before it returns; only its first iterable is named here.
+EXECUTOR_METHODS: Mapping[str, Method] = {
+    "submit": Method("submit", ("fn",), Returns.FUTURE, True, False, False, variadic=True),
+    "map": Method("map", ("fn", "iterable"), Returns.ITERATOR, True, False, False),
+}
 
 
 #: The blocking method that each asynchronous one is equivalent to, ``x_async(...).get()``.
@@ -183,6 +206,11 @@ class PoolCall:
     call: cst.Call
     pool: Pool
     method: Method
+
+    @property
+    def task(self) -> cst.Arg | None:
+        """The argument that is the task (every task method takes it first)."""
+        return self.argument(self.method.params[0])
 
     @property
     def has_unpacking(self) -> bool:

@@ -21,6 +21,8 @@ from flake8_poolcheck.analysis.functions import FunctionFacts, is_generator, wal
 from flake8_poolcheck.analysis.pools import (
     CONTEXT_CLASSES,
     CONTEXT_PACKAGES,
+    EXECUTOR_KINDS,
+    EXECUTOR_METHODS,
     GENERATOR,
     HUGE_RANGE,
     LAZY_SOURCES,
@@ -248,7 +250,7 @@ class SemanticModel(Bindings):
     def _context_of(self, call: cst.Call) -> str | None:
         """The start method of a ``context=`` argument given to a pool factory."""
         for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value == "context":
+            if arg.keyword is not None and arg.keyword.value in ("context", "mp_context"):
                 context = self.value_of(arg.value)
                 if isinstance(context, Context):
                     return context.start_method
@@ -258,8 +260,11 @@ class SemanticModel(Bindings):
         func = call.func
         if not isinstance(func, cst.Attribute):
             return None
-        method = self.methods.get(func.attr.value)
-        if method is None:
+        name = func.attr.value
+        if name not in self.methods and name not in EXECUTOR_METHODS:
             return None
         pool = self.pool_of(func.value)
-        return PoolCall(call, pool, method) if pool is not None else None
+        if pool is None:
+            return None
+        method = (EXECUTOR_METHODS if pool.kind in EXECUTOR_KINDS else self.methods).get(name)
+        return PoolCall(call, pool, method) if method is not None else None

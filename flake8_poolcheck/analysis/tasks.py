@@ -213,7 +213,7 @@ def starmap_fix(
     """``map(..., xs)`` -> ``starmap(task, xs)`` (task kept when None)."""
     new_method = STARMAP_FORM.get(pool_call.method.name)
     func = pool_call.call.func
-    task_arg = pool_call.argument("func")
+    task_arg = pool_call.task
     if new_method is None or not isinstance(func, cst.Attribute) or task_arg is None:
         return None
     args = [
@@ -243,7 +243,7 @@ def module_task(
     pool_call = model.pool_call(call)
     if pool_call is None or pool_call.pool.kind not in kinds:
         return None
-    task = pool_call.argument("func")
+    task = pool_call.task
     function = function_named_by(model, task.value) if task is not None else None
     if task is None or function is None:
         return None

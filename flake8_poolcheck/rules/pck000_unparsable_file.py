@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS
+from flake8_poolcheck.analysis.pools import POOL_KINDS
 from flake8_poolcheck.rules import Rule
 
 
@@ -45,7 +45,7 @@ class UnparsableFile(Rule):
     code = "PCK000"
     name = "unparsable-file"
     summary = "A file that may use pools could not be parsed, so no rule checked it."
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
 
     @classmethod
     def unparsable(cls, reason: str) -> str:

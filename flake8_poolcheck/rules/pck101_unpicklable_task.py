@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import PROCESS_KINDS, PoolCall, PoolKind
+from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, PICKLING_KINDS, PoolCall, PoolKind
 from flake8_poolcheck.analysis.tasks import (
     STARMAP_FORM,
     indexed_lambda_target,
@@ -49,7 +49,11 @@ def _message(where: str, what: str, consequence: str) -> str:
 
 def _starmap_fix(pool_call: PoolCall, task: cst.BaseExpression) -> tuple[Fix | None, str]:
     """PCK102's fix, for a lambda that only unpacks each item, and the advice to give."""
-    if not isinstance(task, cst.Lambda) or pool_call.method.name not in STARMAP_FORM:
+    if (
+        not isinstance(task, cst.Lambda)
+        or pool_call.pool.kind in EXECUTOR_KINDS  # executors have no starmap
+        or pool_call.method.name not in STARMAP_FORM
+    ):
         return None, _MOVE_IT
     applicability = Applicability.SAFE
     target = star_lambda_target(task)
@@ -76,7 +80,9 @@ class UnpicklableTask(Rule):
     Python 3.12, `Can't get local object` from 3.13). The error is raised where the
     result is read: at the call for
     `apply`, `map` and `starmap`, at `.get()` for the `*_async` methods, at the
-    first `next()` for `imap` and `imap_unordered`. Under fork an unpicklable
+    first `next()` for `imap` and `imap_unordered`; a `ProcessPoolExecutor` raises
+    the same errors at `.result()` of `submit()`'s future and at the first `next()`
+    of its `map()`. Under fork an unpicklable
     `initializer=` works, but under spawn and forkserver (the default on macOS and
     Windows, and on Linux from Python 3.14) creating the pool fails.
 
@@ -129,7 +135,7 @@ class UnpicklableTask(Rule):
         "A lambda, nested function or partial of one is given to a process pool, which"
         " cannot pickle it: the work fails before it runs."
     )
-    kinds = PROCESS_KINDS
+    kinds = PICKLING_KINDS
     fixes = Fixes(
         "Use `starmap()` instead of a lambda that only unpacks each item",
         FixAvailability.SOMETIMES,
@@ -142,7 +148,7 @@ class UnpicklableTask(Rule):
             self._check_initializer(node)
             return
         pool_call = self.pool_call(node)
-        task = pool_call.argument("func") if pool_call is not None else None
+        task = pool_call.task if pool_call is not None else None
         found = unpicklable_callable(self.model.value_of(task.value)) if task else None
         if pool_call is not None and task is not None and found is not None:
             what, error = found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall, PoolKind
+from flake8_poolcheck.analysis.pools import POOL_KINDS, PoolCall, PoolKind
 from flake8_poolcheck.analysis.tasks import (
     STARMAP_FORM,
     UnpackingTask,
@@ -86,7 +86,7 @@ class StarUnpackingTask(Rule):
         "`map()` is given a task that only unpacks each item into another function's"
         " arguments: `starmap()` does that itself."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
     fixes = Fixes("Use `starmap()`", FixAvailability.SOMETIMES)
     _wrappers: list[tuple[PoolCall, cst.Arg, cst.FunctionDef, UnpackingTask]] = per_file(list)
     _one_argument_uses: set[str] = per_file(set)
@@ -96,7 +96,7 @@ class StarUnpackingTask(Rule):
         self._note_one_argument_use(node, pool_call)
         if pool_call is None or pool_call.method.name not in STARMAP_FORM:
             return
-        task = pool_call.argument("func")
+        task = pool_call.task
         if task is None:
             return
         if isinstance(task.value, cst.Lambda):
@@ -122,7 +122,7 @@ class StarUnpackingTask(Rule):
                 and isinstance(args.value, cst.Tuple)
                 and len(args.value.elements) == 1
             )
-            task = pool_call.argument("func") if needs_one else None
+            task = pool_call.task if needs_one else None
         elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "map":
             task = node.args[0] if node.args and node.args[0].keyword is None else None
         else:

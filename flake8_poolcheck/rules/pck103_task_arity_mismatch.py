@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall
+from flake8_poolcheck.analysis.pools import POOL_KINDS, PoolCall
 from flake8_poolcheck.analysis.tasks import (
     STARMAP_FORM,
     Signature,
@@ -100,14 +100,14 @@ class TaskArityMismatch(Rule):
         "A task function is given more or fewer arguments than it takes: every task fails"
         " with TypeError."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
     fixes = Fixes("Use `starmap()`", FixAvailability.SOMETIMES)
 
     def visit_Call(self, node: cst.Call) -> None:
         pool_call = self.pool_call(node)
         if pool_call is None or pool_call.has_unpacking:
             return
-        task = pool_call.argument("func")
+        task = pool_call.task
         if task is None:
             return
         function = function_named_by(self.model, task.value)

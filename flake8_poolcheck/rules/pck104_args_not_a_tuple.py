@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall
+from flake8_poolcheck.analysis.pools import POOL_KINDS, PoolCall
 from flake8_poolcheck.analysis.tree import source
 from flake8_poolcheck.analysis.values import (
     NUMBERS,
@@ -91,7 +91,7 @@ class ArgsNotATuple(Rule):
         "`args=` is not a tuple, or `kwds=` not a mapping: the task is called with the"
         " wrong arguments, or not at all."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
     fixes = Fixes("Make it a one-element tuple", FixAvailability.SOMETIMES)
 
     def visit_Call(self, node: cst.Call) -> None:

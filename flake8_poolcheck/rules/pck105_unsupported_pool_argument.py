@@ -6,7 +6,7 @@ import difflib
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS, BLOCKING_FORM, Method, PoolCall
+from flake8_poolcheck.analysis.pools import BLOCKING_FORM, POOL_KINDS, Method, PoolCall
 from flake8_poolcheck.analysis.tree import source
 from flake8_poolcheck.analysis.values import Function, LambdaFunction, Partial
 from flake8_poolcheck.rules import Rule
@@ -69,7 +69,7 @@ class UnsupportedPoolArgument(Rule):
         "A pool method is given an argument it does not take: TypeError at the call,"
         " before any task is sent."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
 
     def visit_Call(self, node: cst.Call) -> None:
         pool_call = self.pool_call(node)

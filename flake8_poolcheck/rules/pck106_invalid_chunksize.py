@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS, Returns
+from flake8_poolcheck.analysis.pools import POOL_KINDS, Returns
 from flake8_poolcheck.analysis.tree import source
 from flake8_poolcheck.analysis.values import STRINGS
 from flake8_poolcheck.rules import Rule
@@ -70,7 +70,7 @@ class InvalidChunksize(Rule):
         "`chunksize=` is zero, negative, a float or a string: the call raises, hangs,"
         " or returns Nones without running the task."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
 
     def visit_Call(self, node: cst.Call) -> None:
         pool_call = self.pool_call(node)

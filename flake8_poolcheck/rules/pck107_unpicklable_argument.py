@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import PROCESS_KINDS, PoolCall, Returns
+from flake8_poolcheck.analysis.pools import PICKLING_KINDS, PoolCall, Returns
 from flake8_poolcheck.analysis.tree import source
 from flake8_poolcheck.analysis.values import Imported, ObjectValue
 from flake8_poolcheck.rules import Rule
@@ -46,8 +46,10 @@ class UnpicklableArgument(Rule):
     synchronisation objects refuse it (`RuntimeError: Queue objects should only be
     shared between processes through inheritance`), and thread locks, files and
     generators cannot be pickled at all (`TypeError: cannot pickle ...`). The
-    error is raised at the call for `map`/`starmap`/`apply` and at `.get()` for the
-    `*_async` methods; when nobody reads the result, it is lost silently.
+    error is raised at the call for `map`/`starmap`/`apply`, at `.get()` for the
+    `*_async` methods, and, for a `ProcessPoolExecutor`, at `.result()` of the
+    future `submit()` returns (every argument after the task is pickled); when
+    nobody reads the result, it is lost silently.
 
     ## Example
     ```python
@@ -97,7 +99,7 @@ class UnpicklableArgument(Rule):
         "A lock, queue, generator or other object that cannot be pickled is sent with a"
         " process-pool task: every task fails."
     )
-    kinds = PROCESS_KINDS
+    kinds = PICKLING_KINDS
 
     def visit_Call(self, node: cst.Call) -> None:
         pool_call = self.pool_call(node)
@@ -109,7 +111,7 @@ class UnpicklableArgument(Rule):
                 kind = value.unshareable
                 returns = pool_call.method.returns
                 where = returns.error_surfaces_at
-                if returns is Returns.ASYNC_RESULT:
+                if returns in (Returns.ASYNC_RESULT, Returns.FUTURE):
                     where += ", or lost silently when the result is never read"
                 message = (
                     f"`{source(candidate)}` is {kind.what}, which a process-pool task cannot"
@@ -120,6 +122,8 @@ class UnpicklableArgument(Rule):
 
     def _sent(self, pool_call: PoolCall) -> Iterator[cst.BaseExpression]:
         """The expressions that are pickled with each task."""
+        if pool_call.method.variadic:  # submit(fn, *args, **kwargs)
+            yield from (arg.value for arg in pool_call.call.args[1:] if not arg.star)
         for param in ("args", "iterable"):
             arg = pool_call.argument(param)
             if arg is not None and not arg.star:
@@ -130,7 +134,7 @@ class UnpicklableArgument(Rule):
         kwds = pool_call.argument("kwds")
         if kwds is not None and not kwds.star:
             yield from _values(kwds.value)
-        task = pool_call.argument("func")
+        task = pool_call.task
         if task is not None and isinstance(task.value, cst.Call) and task.value.args:
             partial = self.model.value_of(task.value.func)
             if isinstance(partial, Imported) and partial.qualname == "functools.partial":

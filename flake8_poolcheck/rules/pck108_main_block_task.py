@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import PROCESS_KINDS, PoolCall
+from flake8_poolcheck.analysis.pools import PICKLING_KINDS, PoolCall, PoolKind
 from flake8_poolcheck.analysis.values import Function, FunctionPlace, Partial
 from flake8_poolcheck.rules import Rule, per_file
 
@@ -21,8 +21,9 @@ class MainBlockTask(Rule):
     imports the main module under another name, so the guarded block does not run
     there and the function does not exist. The worker dies unpickling the task
     (`Can't get attribute 'f' on <module '__mp_main__'>` on its stderr), the task
-    is lost, and the call, `.get()` or `next()` hangs forever. Under fork it
-    happens to work.
+    is lost, and the call, `.get()` or `next()` hangs forever; a
+    `ProcessPoolExecutor` raises `BrokenProcessPool` at `.result()` instead. Under
+    fork it happens to work.
 
     ## Example
     ```python
@@ -63,16 +64,17 @@ class MainBlockTask(Rule):
     name = "main-block-task"
     summary = (
         "A process-pool task is defined in the main block, which spawn and forkserver"
-        " workers do not run: every worker dies and the call hangs."
+        " workers do not run: every worker dies, and the call hangs (a Pool) or raises"
+        " BrokenProcessPool (a ProcessPoolExecutor)."
     )
-    kinds = PROCESS_KINDS
+    kinds = PICKLING_KINDS
     _found: list[tuple[cst.Arg, str, PoolCall]] = per_file(list)
 
     def visit_Call(self, node: cst.Call) -> None:
         pool_call = self.pool_call(node)
         if pool_call is None:
             return
-        task = pool_call.argument("func")
+        task = pool_call.task
         if task is None:
             return
         value = self.model.value_of(task.value)
@@ -84,11 +86,17 @@ class MainBlockTask(Rule):
     def leave_Module(self, node: cst.Module) -> None:
         # set_start_method("fork") may come after the call in the source: decide at the end.
         for task, name, pool_call in self._found:
-            if self.model.start_method(pool_call.pool) != "fork":
-                message = (
-                    f'`{name}` is defined inside `if __name__ == "__main__":`, which spawn and'
-                    " forkserver workers do not run (the default on macOS, Windows, and Linux"
-                    " from Python 3.14): each worker dies unpickling the task and"
-                    f" `{pool_call.method.name}()` hangs forever; define it at module level"
-                )
-                self.report(task, message)
+            if self.model.start_method(pool_call.pool) == "fork":
+                continue
+            method = pool_call.method
+            if pool_call.pool.kind is PoolKind.PROCESS_EXECUTOR:
+                fate = f"{method.returns.error_surfaces_at} raises BrokenProcessPool"
+            else:
+                fate = f"`{method.name}()` hangs forever"
+            message = (
+                f'`{name}` is defined inside `if __name__ == "__main__":`, which spawn and'
+                " forkserver workers do not run (the default on macOS, Windows, and Linux"
+                f" from Python 3.14): each worker dies unpickling the task and {fate};"
+                " define it at module level"
+            )
+            self.report(task, message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_poolcheck.analysis.functions import is_generator
-from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolKind
+from flake8_poolcheck.analysis.pools import POOL_KINDS, PoolKind
 from flake8_poolcheck.analysis.tasks import module_task
 from flake8_poolcheck.rules import Rule
 
@@ -66,7 +66,7 @@ class GeneratorTask(Rule):
         "A task is a generator function: each task only creates a generator, which a thread"
         " pool returns unrun and a process pool cannot send back."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
 
     def visit_Call(self, node: cst.Call) -> None:
         found = module_task(self.model, node, self.kinds)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall, Returns
+from flake8_poolcheck.analysis.pools import POOL_KINDS, PoolCall, Returns
 from flake8_poolcheck.analysis.scopes import ScopeKind
 from flake8_poolcheck.rules import PerFunctionRule
 
@@ -73,7 +73,7 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
         "The AsyncResult or iterator of a pool call is never read: an exception raised by"
         " the task is lost silently."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
 
     def new_frame(self) -> list[tuple[str, PoolCall]]:
         return []  # the results bound in the body, by name

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS, Pool, Returns
+from flake8_poolcheck.analysis.pools import POOL_KINDS, Pool, Returns
 from flake8_poolcheck.analysis.tree import SCOPES, descendants, source
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule, per_file
@@ -117,7 +117,7 @@ class UnawaitedWorkInWith(Rule):
         "Asynchronous work is not waited for inside `with Pool()`, whose exit calls"
         " `terminate()`: unfinished tasks are stopped or never sent, silently."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
     fixes = Fixes("End the block with `close()` and `join()`", FixAvailability.SOMETIMES)
     _blocks: list[_Block] = per_file(list)
     _ended: dict[str, _Block] = per_file(dict)  # unread results of blocks that have ended

@@ -6,7 +6,7 @@ from typing import Union
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS
+from flake8_poolcheck.analysis.pools import POOL_KINDS
 from flake8_poolcheck.analysis.scopes import names_bound_by
 from flake8_poolcheck.analysis.tree import SCOPES, children, descendants
 from flake8_poolcheck.analysis.values import Imported
@@ -79,7 +79,7 @@ class UnorderedResultPairing(Rule):
         "Results of `imap_unordered()` are paired with inputs by position, but arrive in"
         " completion order: inputs and results are mispaired, silently."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
     fixes = Fixes("Use `imap()`", FixAvailability.ALWAYS)
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS, PoolCall
+from flake8_poolcheck.analysis.pools import POOL_KINDS, PoolCall
 from flake8_poolcheck.analysis.values import ObjectValue
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule
@@ -96,7 +96,7 @@ class MapMaterializesInput(Rule):
         "`map()` reads a generator or other on-demand input to the end before the first task"
         " starts: nothing comes back until all is done, and an endless input never returns."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
     fixes = Fixes(
         f"Iterate over `imap(..., chunksize={FIX_CHUNKSIZE})`", FixAvailability.SOMETIMES
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS
+from flake8_poolcheck.analysis.pools import POOL_KINDS
 from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tree import SCOPES
 from flake8_poolcheck.rules import Rule, per_file
@@ -82,7 +82,7 @@ class SerialSubmissionInLoop(Rule):
         "A loop waits for each task before it submits the next, so the pool runs one task"
         " at a time."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
     _loop_of: dict[int, cst.CSTNode | None] = per_file(dict)  # apply_async call -> its loop
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS, BLOCKING_FORM, PoolCall, Returns
+from flake8_poolcheck.analysis.pools import BLOCKING_FORM, POOL_KINDS, PoolCall, Returns
 from flake8_poolcheck.analysis.tree import descendants
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 from flake8_poolcheck.rules import Fixes, PerFunctionRule
@@ -106,7 +106,7 @@ class AsyncGetImmediately(PerFunctionRule[list[_Bound]]):
     summary = (
         "An async pool call whose `.get()` follows at once is the blocking call with more code."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
     fixes = Fixes("Call the blocking method", FixAvailability.SOMETIMES)
 
     def new_frame(self) -> list[_Bound]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_poolcheck.analysis.functions import FunctionFacts
-from flake8_poolcheck.analysis.pools import PROCESS_KINDS, Pool
+from flake8_poolcheck.analysis.pools import PICKLING_KINDS, Pool, PoolKind
 from flake8_poolcheck.analysis.values import Function, FunctionPlace, PoolValue
 from flake8_poolcheck.rules import Rule, per_file
 
@@ -26,7 +26,8 @@ class PoolWithoutMainGuard(Rule):
     made to start a new process before the current process has finished its
     bootstrapping phase` printed on its stderr. The parent never sees that error:
     it replaces the dead workers forever, and the call that waits for the tasks
-    hangs. Under fork the same code happens to work.
+    hangs. A `ProcessPoolExecutor` fails instead: `BrokenProcessPool` at the first
+    `.result()`. Under fork the same code happens to work.
 
     ## Example
     ```python
@@ -67,9 +68,10 @@ class PoolWithoutMainGuard(Rule):
     name = "pool-without-main-guard"
     summary = (
         "A process pool is created when the module is imported: spawn and forkserver"
-        " workers re-import it, die while starting, and the pool hangs."
+        " workers re-import it and die while starting; the pool hangs (a"
+        " ProcessPoolExecutor raises BrokenProcessPool)."
     )
-    kinds = PROCESS_KINDS
+    kinds = PICKLING_KINDS
     _created_at_import: list[Pool] = per_file(list)
     _called_at_import: list[tuple[cst.Call, str]] = per_file(list)
 
@@ -89,25 +91,37 @@ class PoolWithoutMainGuard(Rule):
         for pool in self._created_at_import:
             if self._may_spawn(pool):
                 assert pool.created_by is not None
-                self.report(pool.created_by, _message("A process pool is created"))
+                what = f"A {_NOUN[pool.kind]} is created"
+                self.report(pool.created_by, _message(what, pool))
         for call, name in self._called_at_import:
             creator = self.model.reaches(name, self._creates_spawning_pool)
             if creator is not None:
+                pool = self._spawning_pools(self.model.functions[creator])[0]
                 through = "" if creator == name else f" (through `{creator}()`)"
-                what = f"`{name}()` creates a process pool{through} and is called"
-                self.report(call, _message(what))
+                what = f"`{name}()` creates a {_NOUN[pool.kind]}{through} and is called"
+                self.report(call, _message(what, pool))
 
     def _creates_spawning_pool(self, facts: FunctionFacts) -> bool:
-        return any(pool.kind in self.kinds and self._may_spawn(pool) for pool in facts.pools)
+        return bool(self._spawning_pools(facts))
+
+    def _spawning_pools(self, facts: FunctionFacts) -> list[Pool]:
+        return [pool for pool in facts.pools if pool.kind in self.kinds and self._may_spawn(pool)]
 
     def _may_spawn(self, pool: Pool) -> bool:
         return self.model.start_method(pool) != "fork"
 
 
-def _message(what: str) -> str:
+_NOUN = {PoolKind.PROCESS: "process pool", PoolKind.PROCESS_EXECUTOR: "ProcessPoolExecutor"}
+
+
+def _message(what: str, pool: Pool) -> str:
+    if pool.kind is PoolKind.PROCESS_EXECUTOR:
+        fate = "the executor raises BrokenProcessPool at the first `.result()`"
+    else:
+        fate = "the pool hangs"
     return (
         f'{what} when the module is run or imported, outside `if __name__ == "__main__":`:'
         " under the spawn and forkserver start methods (the default on macOS, Windows, and"
         " Linux from Python 3.14) every worker re-imports the module and dies while starting,"
-        " and the pool hangs; move it under the guard"
+        f" and {fate}; move it under the guard"
     )

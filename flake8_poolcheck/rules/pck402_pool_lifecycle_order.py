@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS, Pool
+from flake8_poolcheck.analysis.pools import POOL_KINDS, Pool
 from flake8_poolcheck.analysis.tree import SCOPES
 from flake8_poolcheck.analysis.values import Imported
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
@@ -96,7 +96,7 @@ class PoolLifecycleOrder(Rule):
         "A pool is joined before it is closed, or used after it is closed or terminated:"
         " ValueError at the call."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
     fixes = Fixes("Call `close()` before `join()`", FixAvailability.SOMETIMES)
     _stops: dict[tuple[Pool, int], _Stopped] = per_file(dict)  # (pool, id(block)) -> first stop
     _stopped: set[Pool] = per_file(set)  # stopped by an earlier statement, in any block

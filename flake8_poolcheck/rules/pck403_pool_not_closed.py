@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import ALL_KINDS
+from flake8_poolcheck.analysis.pools import POOL_KINDS
 from flake8_poolcheck.analysis.scopes import ScopeKind
 from flake8_poolcheck.rules import PerFunctionRule
 
@@ -72,7 +72,7 @@ class PoolNotClosed(PerFunctionRule[dict[str, _Held]]):
         "A pool is never closed: its workers stay up until it is garbage-collected, and"
         " exit kills unfinished async work silently."
     )
-    kinds = ALL_KINDS
+    kinds = POOL_KINDS
 
     def new_frame(self) -> dict[str, _Held]:
         return {}  # the pools bound in the body, by name

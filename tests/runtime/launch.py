@@ -2,7 +2,9 @@
 
     python launch.py KIND FIXTURE [CASE]
 
-KIND is fork, spawn, forkserver, thread or dill. The fixture runs as the real
+KIND is fork, spawn, forkserver, thread, dill, executor-fork, executor-spawn,
+executor-forkserver (a ``ProcessPoolExecutor`` with that start method) or
+thread-executor. The fixture runs as the real
 ``__main__`` module (so spawn and forkserver workers can import it). With CASE,
 the function of that name is called, with a pool of KIND when it takes one;
 without, the program itself is the case.
@@ -24,6 +26,7 @@ can see it: the suite proves that one from outside, by the memory it takes.
 from __future__ import annotations
 
 import builtins
+import concurrent.futures
 import importlib
 import inspect
 import json
@@ -162,6 +165,11 @@ def _watch(thread_id: int) -> None:
 
 
 def _pool(kind: str) -> object:
+    if kind == "thread-executor":
+        return concurrent.futures.ThreadPoolExecutor(2)
+    if kind.startswith("executor-"):
+        context = multiprocessing.get_context(kind.partition("-")[2])
+        return concurrent.futures.ProcessPoolExecutor(2, mp_context=context)
     if kind == "thread":
         from multiprocessing.pool import ThreadPool
 
@@ -191,8 +199,9 @@ def _failure(error: BaseException, path: str, case: str | None) -> dict[str, obj
 def main() -> None:
     kind, path = sys.argv[1], os.path.abspath(sys.argv[2])
     case = sys.argv[3] if len(sys.argv) > 3 else None
-    if kind in ("fork", "spawn", "forkserver"):
-        multiprocessing.set_start_method(kind)
+    method = kind.removeprefix("executor-")
+    if method in ("fork", "spawn", "forkserver"):
+        multiprocessing.set_start_method(method)
     sys.path.insert(0, os.path.dirname(path))
     module = types.ModuleType("__main__")
     module.__file__ = path
