@@ -134,7 +134,8 @@ def probe(code: str, settings: Settings | None = None) -> Probe:
             (PX, "fork"),
         ),
         (
-            "from concurrent import futures\ndef f(ex: futures.ProcessPoolExecutor):\n    probe(ex)",
+            "from concurrent import futures\n"
+            "def f(ex: futures.ProcessPoolExecutor):\n    probe(ex)",
             (PX, None),
         ),
         (
