@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import POOL_KINDS, PoolCall, Returns
+from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, POOL_KINDS, PoolCall, Returns
 from flake8_poolcheck.analysis.scopes import ScopeKind
 from flake8_poolcheck.rules import PerFunctionRule
 
@@ -16,15 +16,18 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
     Flags the `AsyncResult` of `apply_async`, `map_async` or `starmap_async` when
     it is thrown away (an expression statement, a list comprehension used as a
     statement) or bound to a name that is never read, and no `error_callback=`
-    is given; and the iterator of `imap`/`imap_unordered` when it is never
-    consumed.
+    is given; the iterator of `imap`/`imap_unordered` when it is never
+    consumed; and the same for an executor's `submit()` future and `map()` iterator.
 
     ## Why is this bad?
     A task's exception (and a pickling error) is stored in its result and raised
     only when the result is read. Nobody reads a discarded result, so the error is
     lost silently: nothing is printed, nothing is raised. A `callback=` alone does
     not help, because it is not called when the task fails. The same holds for
-    the tasks of an `imap` iterator that is never iterated.
+    the tasks of an `imap` iterator that is never iterated, and for a
+    `concurrent.futures` future: a `with` executor block waits for the task, then
+    drops its exception. A future that is read later (stored, returned, given to
+    `add_done_callback`) is not flagged.
 
     ## Example
     ```python
@@ -70,10 +73,10 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
     code = "PCK201"
     name = "discarded-async-result"
     summary = (
-        "The AsyncResult or iterator of a pool call is never read: an exception raised by"
-        " the task is lost silently."
+        "The AsyncResult, future or iterator of a pool call is never read: an exception"
+        " raised by the task is lost silently."
     )
-    kinds = POOL_KINDS
+    kinds = POOL_KINDS | EXECUTOR_KINDS
 
     def new_frame(self) -> list[tuple[str, PoolCall]]:
         return []  # the results bound in the body, by name
@@ -115,6 +118,11 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
             what = f"The iterator of `{method.name}()`"
             consequence = (
                 "the results and any exception raised by a task are never seen; iterate over it"
+            )
+        elif method.returns is Returns.FUTURE:
+            what = f"The future of `{method.name}()`"
+            consequence = (
+                "an exception raised by the task is lost silently; call `.result()` on it"
             )
         else:
             what = f"The AsyncResult of `{method.name}()`"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flake8_poolcheck.analysis.functions import FunctionFacts
-from flake8_poolcheck.analysis.pools import PoolKind
+from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, PoolKind
 from flake8_poolcheck.analysis.tasks import ModuleTask
 from flake8_poolcheck.rules import TaskBodyRule
 
@@ -19,8 +19,11 @@ class TaskExitsWorker(TaskBodyRule):
     and `imap` iteration wait forever, and so does `close(); join()` afterwards
     (`terminate()` still works; CPython gh-66587). In a thread pool `sys.exit()`
     ends the worker thread and the result never arrives either, and `os._exit()`
-    ends the whole program. Raise an exception instead: the pool delivers it to
-    the caller.
+    ends the whole program. A `concurrent.futures` executor does not hang: it
+    re-raises `SystemExit` in the caller at `.result()`, which ends the caller's
+    program unless it is caught, and a process executor whose worker calls
+    `os._exit()` raises `BrokenProcessPool` and takes no more work. Raise an
+    exception instead: the pool delivers it to the caller.
 
     ## Example
     ```python
@@ -65,10 +68,13 @@ class TaskExitsWorker(TaskBodyRule):
     code = "PCK405"
     name = "task-exits-worker"
     summary = (
-        "A task calls `sys.exit()` or `os._exit()`: the worker ends without an exception"
-        " and the result never arrives."
+        "A task calls `sys.exit()` or `os._exit()`: a pool's worker ends without an"
+        " exception and the result never arrives; an executor raises SystemExit in the"
+        " caller."
     )
-    kinds = frozenset({PoolKind.PROCESS, PoolKind.THREAD})
+    kinds = frozenset(
+        {PoolKind.PROCESS, PoolKind.THREAD, PoolKind.PROCESS_EXECUTOR, PoolKind.THREAD_EXECUTOR}
+    )
 
     def body_does(self, facts: FunctionFacts) -> bool:
         return bool(facts.exits)
@@ -77,8 +83,20 @@ class TaskExitsWorker(TaskBodyRule):
         name = task.function.name.value
         via = "" if found == name else f" (in `{found}()`)"
         exit_call = facts.exits[0]
-        if task.pool_call.pool.kind is PoolKind.THREAD and exit_call == "os._exit()":
+        kind = task.pool_call.pool.kind
+        threads = kind in (PoolKind.THREAD, PoolKind.THREAD_EXECUTOR)
+        if threads and exit_call == "os._exit()":
             consequence = "ends the whole program from a worker thread, with no cleanup"
+        elif kind is PoolKind.PROCESS_EXECUTOR and exit_call == "os._exit()":
+            consequence = (
+                "kills the worker: `.result()` raises BrokenProcessPool and the executor"
+                " takes no more work"
+            )
+        elif kind in EXECUTOR_KINDS:
+            consequence = (
+                "raises SystemExit, and the executor raises it again in the caller at"
+                " `.result()`: it ends the caller's program unless caught"
+            )
         else:
             consequence = (
                 "ends the worker without an exception: the result never arrives and "
