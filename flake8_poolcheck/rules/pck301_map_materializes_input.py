@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import POOL_KINDS, PoolCall
+from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, POOL_KINDS, PoolCall
 from flake8_poolcheck.analysis.values import ObjectValue
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule
@@ -23,8 +23,8 @@ _CHUNKSIZE = cst.Arg(
 
 class MapMaterializesInput(Rule):
     """## What it does
-    Flags `map`, `starmap`, `map_async` and `starmap_async` over an iterable whose
-    items are produced on demand: `itertools.count()`, `itertools.cycle()`,
+    Flags `map`, `starmap`, `map_async` and `starmap_async` (and an executor's
+    `map`) over an iterable whose items are produced on demand: `itertools.count()`, `itertools.cycle()`,
     `itertools.repeat(x)` without `times`, an open file,
     `os.walk()`/`os.scandir()`/`glob.iglob()` or `pathlib.Path(...).rglob()`, a
     `csv.reader`, a `range` with a literal bound of 10,000,000 or more, or a
@@ -41,7 +41,9 @@ class MapMaterializesInput(Rule):
     out. `imap` and `imap_unordered` do not build that list: they send tasks while
     they read, and results start coming back at once. (They do not bound memory by
     themselves: a process pool reads ahead of its workers, a thread pool reads the
-    whole input eagerly, and unread results pile up.)
+    whole input eagerly, and unread results pile up.) An executor's `map()` is
+    eager too: it submits a task for every item before it returns its iterator,
+    so it needs batches of bounded size (or `buffersize=`, new in Python 3.14).
 
     ## Example
     ```python
@@ -96,7 +98,7 @@ class MapMaterializesInput(Rule):
         "`map()` reads a generator or other on-demand input to the end before the first task"
         " starts: nothing comes back until all is done, and an endless input never returns."
     )
-    kinds = POOL_KINDS
+    kinds = POOL_KINDS | EXECUTOR_KINDS
     fixes = Fixes(
         f"Iterate over `imap(..., chunksize={FIX_CHUNKSIZE})`", FixAvailability.SOMETIMES
     )
@@ -116,13 +118,22 @@ class MapMaterializesInput(Rule):
             if value.lazy.infinite
             else ""
         )
+        name, what = pool_call.method.name, value.lazy.what
+        if pool_call.pool.kind in EXECUTOR_KINDS:
+            message = (
+                f"an executor's `{name}()` submits every item of {what} before it"
+                f" returns{infinite}; submit it in bounded batches (Python 3.14 adds"
+                " `buffersize=`)"
+            )
+            self.report(iterable, message)
+            return
         lazy_form = "`imap()`" + (
             " with a task that takes one tuple" if pool_call.method.star else ""
         )
         message = (
-            f"`{pool_call.method.name}()` turns {value.lazy.what} into a list before the first"
-            f" task starts{infinite}; {lazy_form} sends tasks as it reads and returns results"
-            " at once; give it an explicit chunksize"
+            f"`{name}()` turns {what} into a list before the first task starts{infinite};"
+            f" {lazy_form} sends tasks as it reads and returns results at once; give it an"
+            " explicit chunksize"
         )
         self.report(iterable, message, fix=self._fix(pool_call))
 
