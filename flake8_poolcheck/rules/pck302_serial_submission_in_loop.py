@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import POOL_KINDS
+from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, POOL_KINDS
 from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tree import SCOPES
 from flake8_poolcheck.rules import Rule, per_file
@@ -29,9 +29,10 @@ def innermost_loop(model: SemanticModel) -> cst.CSTNode | None:
 
 class SerialSubmissionInLoop(Rule):
     """## What it does
-    Flags a blocking `apply()`, or `apply_async(...).get()` (chained, or through a
-    name read in the same iteration), inside the body of a `for` or `while` loop or
-    the element of a comprehension (not inside a function defined in the loop).
+    Flags a blocking `apply()`, or `apply_async(...).get()` or an executor's
+    `submit(...).result()` (chained, or through a name read in the same iteration),
+    inside the body of a `for` or `while` loop or the element of a comprehension
+    (not inside a function defined in the loop).
 
     ## Why is this bad?
     `apply()` is `apply_async(...).get()`: it waits for its task to finish before
@@ -82,33 +83,40 @@ class SerialSubmissionInLoop(Rule):
         "A loop waits for each task before it submits the next, so the pool runs one task"
         " at a time."
     )
-    kinds = POOL_KINDS
-    _loop_of: dict[int, cst.CSTNode | None] = per_file(dict)  # apply_async call -> its loop
+    kinds = POOL_KINDS | EXECUTOR_KINDS
+    _loop_of: dict[int, cst.CSTNode | None] = per_file(dict)  # submitting call -> its loop
 
     def visit_Call(self, node: cst.Call) -> None:
         pool_call = self.pool_call(node)
         if pool_call is None:
             return
-        if pool_call.method.name == "apply_async":
+        if pool_call.method.name in _WAITS_BY:
             self._loop_of[id(node)] = innermost_loop(self.model)
         elif pool_call.method.name == "apply" and innermost_loop(self.model) is not None:
-            self.report(node, _message("`apply()`"))
+            self.report(node, _message("`apply()`", "apply_async"))
 
     def leave_Call(self, node: cst.Call) -> None:
         """``result.get()`` in the iteration that submitted ``result`` (children seen)."""
         func = node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "get"):
+        if not isinstance(func, cst.Attribute):
             return
         result = self.result_of(func.value)
-        if result is not None and result.method.name == "apply_async":
-            loop = self._loop_of.get(id(result.call))
-            if loop is not None and loop is innermost_loop(self.model):
-                self.report(node, _message("`apply_async(...).get()`"))
+        if result is None or _WAITS_BY.get(result.method.name) != func.attr.value:
+            return
+        loop = self._loop_of.get(id(result.call))
+        if loop is not None and loop is innermost_loop(self.model):
+            method = result.method.name
+            self.report(node, _message(f"`{method}(...).{func.attr.value}()`", method))
 
 
-def _message(what: str) -> str:
+#: The asynchronous submissions, and the call that waits for each one's result.
+_WAITS_BY = {"apply_async": "get", "submit": "result"}
+
+
+def _message(what: str, asynchronous: str) -> str:
+    maps = "`map()`" if asynchronous == "submit" else "`map()`/`starmap()`"
     return (
         f"{what} in a loop waits for each task before the next one is submitted, so the"
-        " tasks run one at a time; use `map()`/`starmap()`, or submit them all with"
-        " `apply_async()` and then call `.get()` on each"
+        f" tasks run one at a time; use {maps}, or submit them all with `{asynchronous}()`"
+        f" and then call `.{_WAITS_BY[asynchronous]}()` on each"
     )
