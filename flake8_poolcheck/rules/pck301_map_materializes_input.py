@@ -24,8 +24,8 @@ _CHUNKSIZE = cst.Arg(
 class MapMaterializesInput(Rule):
     """## What it does
     Flags `map`, `starmap`, `map_async` and `starmap_async` (and an executor's
-    `map`) over an iterable whose items are produced on demand: `itertools.count()`, `itertools.cycle()`,
-    `itertools.repeat(x)` without `times`, an open file,
+    `map`) over an iterable whose items are produced on demand: `itertools.count()`,
+    `itertools.cycle()`, `itertools.repeat(x)` without `times`, an open file,
     `os.walk()`/`os.scandir()`/`glob.iglob()` or `pathlib.Path(...).rglob()`, a
     `csv.reader`, a `range` with a literal bound of 10,000,000 or more, or a
     generator expression or a generator function defined in the module that walks
