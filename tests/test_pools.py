@@ -12,7 +12,7 @@ import pytest
 
 from flake8_poolcheck.analysis.pools import PoolCall, PoolKind, methods_for
 from flake8_poolcheck.analysis.semantic import SemanticModel
-from flake8_poolcheck.analysis.values import Function, FunctionPlace, Value
+from flake8_poolcheck.analysis.values import Function, FunctionPlace, ResultValue, Value
 from flake8_poolcheck.engine import Linter, walk
 from flake8_poolcheck.settings import Settings
 
@@ -271,3 +271,27 @@ def test_method_table_is_keyed_by_version() -> None:
     assert [name for name, m in table.items() if not m.ordered] == ["imap_unordered"]
     assert [name for name, m in table.items() if m.lazy] == ["imap", "imap_unordered"]
     assert {name for name, m in table.items() if m.blocking} == {"apply", "map", "starmap"}
+
+
+def test_executors_have_their_own_methods() -> None:
+    """An executor's submit/map are its own; a Pool's methods on an executor are not
+    task calls, and neither is submit on a Pool."""
+    code = """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    with ProcessPoolExecutor() as ex, multiprocessing.Pool() as pool:
+        probe(ex.submit(abs, -1))
+        probe(ex.map(abs, [1], timeout=5))
+        probe(ex.apply_async(abs, (1,)))
+        probe(pool.submit(abs, 1))
+        futures = [ex.submit(abs, x) for x in range(3)]
+        probe(as_completed(futures))
+    """
+    found = probe(code)
+    names = [call.method.name if call else None for call in found.pool_calls]
+    assert names == ["submit", "map", None, None, None]
+    submitted = found.pool_calls[0]
+    assert submitted is not None and submitted.task is not None
+    assert submitted.pool.kind is PX and submitted.method.variadic
+    completed = found.values[-1]
+    assert isinstance(completed, ResultValue) and not completed.pool_call.method.ordered

@@ -194,6 +194,12 @@ EXECUTOR_METHODS: Mapping[str, Method] = {
     "map": Method("map", ("fn", "iterable"), Returns.ITERATOR, True, False, False),
 }
 
+#: ``concurrent.futures.as_completed(fs)``: the futures, in the order they finish.
+AS_COMPLETED = Method("as_completed", ("fs",), Returns.ITERATOR, False, False, False)
+AS_COMPLETED_NAMES = frozenset(
+    {"concurrent.futures.as_completed", "concurrent.futures._base.as_completed"}
+)
+
 
 #: The blocking method that each asynchronous one is equivalent to, ``x_async(...).get()``.
 BLOCKING_FORM = {"apply_async": "apply", "map_async": "map", "starmap_async": "starmap"}

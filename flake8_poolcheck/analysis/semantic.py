@@ -19,6 +19,8 @@ import libcst as cst
 from flake8_poolcheck.analysis.bindings import Bindings
 from flake8_poolcheck.analysis.functions import FunctionFacts, is_generator, walked_sources
 from flake8_poolcheck.analysis.pools import (
+    AS_COMPLETED,
+    AS_COMPLETED_NAMES,
     CONTEXT_CLASSES,
     CONTEXT_PACKAGES,
     EXECUTOR_KINDS,
@@ -36,6 +38,7 @@ from flake8_poolcheck.analysis.pools import (
     Pool,
     PoolCall,
     PoolKind,
+    Returns,
 )
 from flake8_poolcheck.analysis.values import (
     UNKNOWN,
@@ -43,6 +46,7 @@ from flake8_poolcheck.analysis.values import (
     Factory,
     Function,
     FunctionPlace,
+    Futures,
     Imported,
     LambdaFunction,
     ObjectValue,
@@ -89,6 +93,14 @@ class SemanticModel(Bindings):
             return self._call_values[key]
         if isinstance(expr, cst.Lambda):
             return LambdaFunction(expr, in_function=not self.at_import_time)
+        if isinstance(expr, cst.ListComp) and isinstance(expr.elt, cst.Call):
+            element = self.value_of(expr.elt)
+            if (
+                isinstance(element, ResultValue)
+                and element.pool_call.method.returns is Returns.FUTURE
+            ):
+                return Futures(element.pool_call)
+            return UNKNOWN
         if isinstance(expr, cst.GeneratorExp):
             source = self.value_of(expr.for_in.iter)
             inner = source.lazy if isinstance(source, ObjectValue) else None
@@ -203,6 +215,11 @@ class SemanticModel(Bindings):
             return Context(
                 CONTEXT_PACKAGES[package.rpartition(".")[0]], CONTEXT_CLASSES[func.qualname]
             )
+        if func.qualname in AS_COMPLETED_NAMES and call.args:
+            futures = self.value_of(call.args[0].value)
+            if isinstance(futures, Futures):
+                pool = futures.pool_call.pool
+                return ResultValue(PoolCall(call, pool, AS_COMPLETED))
         if func.qualname == "functools.partial" and call.args and not call.args[0].star:
             return Partial(self.value_of(call.args[0].value))
         return UNKNOWN

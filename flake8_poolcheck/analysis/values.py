@@ -49,7 +49,15 @@ class PoolValue(Value):
 
 @dataclass(frozen=True)
 class ResultValue(Value):
-    """The AsyncResult or iterator a pool's task method returns."""
+    """The AsyncResult, iterator or future a pool's task method returns (or the
+    iterator ``as_completed()`` makes of an executor's futures)."""
+
+    pool_call: PoolCall
+
+
+@dataclass(frozen=True)
+class Futures(Value):
+    """A list of the futures of one ``submit()`` call (a list comprehension)."""
 
     pool_call: PoolCall
 

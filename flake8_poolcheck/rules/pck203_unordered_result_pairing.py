@@ -6,7 +6,7 @@ from typing import Union
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import POOL_KINDS
+from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, POOL_KINDS, PoolCall
 from flake8_poolcheck.analysis.scopes import names_bound_by
 from flake8_poolcheck.analysis.tree import SCOPES, children, descendants
 from flake8_poolcheck.analysis.values import Imported
@@ -26,7 +26,9 @@ class UnorderedResultPairing(Rule):
     `dict(zip(...))`), `enumerate(pool.imap_unordered(...))` whose index is used
     to subscript something, and `list(pool.imap_unordered(...))[i]`. The iterator
     may also be bound to a name first. An `enumerate` index used only as a
-    counter (progress output) is fine and is not flagged.
+    counter (progress output) is fine and is not flagged. The same holds for the
+    futures `concurrent.futures.as_completed()` yields, from a list of an
+    executor's `submit()` calls.
 
     When the `zip()` feeds a `for` loop or a comprehension that unpacks it into
     names, the pairing is flagged only when the input and the result (or names
@@ -67,7 +69,8 @@ class UnorderedResultPairing(Rule):
     ## Fix safety
     The fix replaces `imap_unordered` with `imap`. It is safe: `imap` yields the
     same results in input order, so each pairing becomes right; only the order in
-    which results become available changes.
+    which results become available changes. `as_completed()` gets no fix: how to
+    keep each future with its input is the author's decision.
 
     ## References
     - [Python docs: `Pool.imap_unordered`](https://docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool.imap_unordered)
@@ -76,11 +79,11 @@ class UnorderedResultPairing(Rule):
     code = "PCK203"
     name = "unordered-result-pairing"
     summary = (
-        "Results of `imap_unordered()` are paired with inputs by position, but arrive in"
-        " completion order: inputs and results are mispaired, silently."
+        "Results of `imap_unordered()` (or futures from `as_completed()`) are paired with"
+        " inputs by position, but arrive in completion order: they are mispaired, silently."
     )
-    kinds = POOL_KINDS
-    fixes = Fixes("Use `imap()`", FixAvailability.ALWAYS)
+    kinds = POOL_KINDS | EXECUTOR_KINDS
+    fixes = Fixes("Use `imap()`", FixAvailability.SOMETIMES)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = self.model.value_of(node.func)
@@ -234,12 +237,23 @@ class UnorderedResultPairing(Rule):
             return set()
         return {n for child in children(node) for n in self._data_names(child, counting=counting)}
 
-    def _unordered(self, node: cst.BaseExpression) -> cst.Call | None:
-        """The ``imap_unordered`` call whose results ``node`` is (directly or by name)."""
+    def _unordered(self, node: cst.BaseExpression) -> PoolCall | None:
+        """The ``imap_unordered`` (or ``as_completed``) call whose results ``node`` is
+        (directly or by name)."""
         pool_call = self.result_of(node)
-        return pool_call.call if pool_call is not None and not pool_call.method.ordered else None
+        return pool_call if pool_call is not None and not pool_call.method.ordered else None
 
-    def _report(self, call: cst.Call, how: str) -> None:
+    def _report(self, pool_call: PoolCall, how: str) -> None:
+        call = pool_call.call
+        if pool_call.pool.kind in EXECUTOR_KINDS:
+            message = (
+                f"futures from `as_completed()` arrive in completion order, but {how}: inputs"
+                " and results are mispaired, silently; keep each future with its input"
+                " (`{executor.submit(f, x): x for x in xs}`), or read the futures in the order"
+                " they were submitted"
+            )
+            self.report(call, message)
+            return
         func = call.func
         assert isinstance(func, cst.Attribute)
         new_call = call.with_changes(func=func.with_changes(attr=cst.Name("imap")))
