@@ -124,6 +124,12 @@ def probe(code: str, settings: Settings | None = None) -> Probe:
             (PX, None),
         ),
         (
+            "import contextlib\nfrom multiprocessing import Pool\n"
+            "with (Pool(2) if jobs else contextlib.nullcontext()) as p:\n    probe(p)",
+            (P, None),
+        ),
+        ("from multiprocessing import Pool\np = None if serial else Pool()\nprobe(p)", (P, None)),
+        (
             "import concurrent.futures as cf\nwith cf.ThreadPoolExecutor(4) as ex:\n    probe(ex)",
             (TX, None),
         ),
@@ -157,6 +163,8 @@ def test_pools_are_recognised(code: str, expected: tuple[PoolKind, str | None]) 
         "from schwimmbad import MultiPool\nprobe(MultiPool())",
         "from pathos.multiprocessing import ProcessingPool\nprobe(ProcessingPool())",
         "import dask.distributed\nprobe(dask.distributed.Client())",  # has submit/map too
+        "from multiprocessing import Pool\np = Pool() if fast else make_other()\nprobe(p)",
+        "from multiprocessing import Pool, pool\np = Pool() if a else pool.ThreadPool()\nprobe(p)",
         "from loky import get_reusable_executor\nprobe(get_reusable_executor())",
         "from concurrent.futures import Executor\nclass Mine(Executor): ...\nprobe(Mine())",
         "from multiprocessing import Pool\nPool = object\nprobe(Pool())",  # shadowed

@@ -93,6 +93,8 @@ class SemanticModel(Bindings):
             return self._call_values[key]
         if isinstance(expr, cst.Lambda):
             return LambdaFunction(expr, in_function=not self.at_import_time)
+        if isinstance(expr, cst.IfExp):
+            return self._pool_or_placeholder(expr)
         if isinstance(expr, cst.ListComp) and isinstance(expr.elt, cst.Call):
             element = self.value_of(expr.elt)
             if (
@@ -272,6 +274,22 @@ class SemanticModel(Bindings):
                 if isinstance(context, Context):
                     return context.start_method
         return None
+
+    def _pool_or_placeholder(self, expr: cst.IfExp) -> Value:
+        """``Pool(n) if parallel else nullcontext()`` (or ``None``) is that pool where it
+        is used as one: the other branch has no methods to call."""
+        for pool, other in ((expr.body, expr.orelse), (expr.orelse, expr.body)):
+            value = self.value_of(pool)
+            if isinstance(value, PoolValue) and self._is_placeholder(other):
+                return value
+        return UNKNOWN
+
+    def _is_placeholder(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Name):
+            return expr.value == "None"
+        return isinstance(expr, cst.Call) and self.value_of(expr.func) == Imported(
+            "contextlib.nullcontext"
+        )
 
     def _find_pool_call(self, call: cst.Call) -> PoolCall | None:
         func = call.func

@@ -12,7 +12,7 @@ import libcst as cst
 from flake8_poolcheck.analysis.pools import PoolCall, PoolKind
 from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tree import descendants
-from flake8_poolcheck.analysis.values import Function, FunctionPlace
+from flake8_poolcheck.analysis.values import Function, FunctionPlace, Partial, Value
 from flake8_poolcheck.diagnostics import Applicability, Fix
 
 _DOCSTRINGS = (cst.SimpleString, cst.ConcatenatedString)
@@ -60,7 +60,10 @@ def signature(function: cst.FunctionDef) -> Signature:
 
 def function_named_by(model: SemanticModel, expr: cst.BaseExpression) -> cst.FunctionDef | None:
     """The module-level ``def`` an expression names (directly or through an alias)."""
-    value = model.value_of(expr)
+    return _module_def(model.value_of(expr))
+
+
+def _module_def(value: Value) -> cst.FunctionDef | None:
     if isinstance(value, Function) and value.place in (
         FunctionPlace.MODULE,
         FunctionPlace.MAIN_GUARD,
@@ -239,12 +242,11 @@ class ModuleTask:
 def module_task(
     model: SemanticModel, call: cst.Call, kinds: frozenset[PoolKind]
 ) -> ModuleTask | None:
-    """The module function ``call`` gives a pool of one of ``kinds`` as its task."""
+    """The module function ``call`` gives a pool of one of ``kinds`` as its task, also
+    through ``functools.partial`` (whose task runs the function's body all the same)."""
     pool_call = model.pool_call(call)
-    if pool_call is None or pool_call.pool.kind not in kinds:
+    if pool_call is None or pool_call.pool.kind not in kinds or pool_call.task is None:
         return None
-    task = pool_call.task
-    function = function_named_by(model, task.value) if task is not None else None
-    if task is None or function is None:
-        return None
-    return ModuleTask(pool_call, task, function)
+    value = model.value_of(pool_call.task.value)
+    function = _module_def(value.func if isinstance(value, Partial) else value)
+    return ModuleTask(pool_call, pool_call.task, function) if function is not None else None

@@ -12,7 +12,9 @@ from flake8_poolcheck.rules import Rule, per_file
 
 class PoolWithoutMainGuard(Rule):
     """## What it does
-    Flags a process pool created by code that runs when the module is imported:
+    Flags a process pool (`multiprocessing`, `torch.multiprocessing`, `billiard`, a
+    `multiprocess` pool, whose dill changes pickling but not how workers start, or a
+    `ProcessPoolExecutor`) created by code that runs when the module is imported:
     at module level, or in a module function called from module level, outside
     `if __name__ == "__main__":`. A pool from an explicit fork context
     (`get_context("fork")`, or `set_start_method("fork")` in the module) is not
@@ -71,7 +73,7 @@ class PoolWithoutMainGuard(Rule):
         " workers re-import it and die while starting; the pool hangs (a"
         " ProcessPoolExecutor raises BrokenProcessPool)."
     )
-    kinds = PICKLING_KINDS
+    kinds = PICKLING_KINDS | {PoolKind.DILL}  # dill changes pickling, not how workers start
     _created_at_import: list[Pool] = per_file(list)
     _called_at_import: list[tuple[cst.Call, str]] = per_file(list)
 
@@ -111,7 +113,11 @@ class PoolWithoutMainGuard(Rule):
         return self.model.start_method(pool) != "fork"
 
 
-_NOUN = {PoolKind.PROCESS: "process pool", PoolKind.PROCESS_EXECUTOR: "ProcessPoolExecutor"}
+_NOUN = {
+    PoolKind.PROCESS: "process pool",
+    PoolKind.DILL: "process pool",
+    PoolKind.PROCESS_EXECUTOR: "ProcessPoolExecutor",
+}
 
 
 def _message(what: str, pool: Pool) -> str:
