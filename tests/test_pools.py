@@ -130,6 +130,15 @@ def probe(code: str, settings: Settings | None = None) -> Probe:
         ),
         ("from multiprocessing import Pool\np = None if serial else Pool()\nprobe(p)", (P, None)),
         (
+            "from multiprocessing import Pool\ndef make(n):\n    return Pool(n)\nprobe(make(2))",
+            (P, None),
+        ),
+        (
+            "import multiprocessing as mp\ndef make():\n"
+            "    return mp.get_context('spawn').Pool()\nwith make() as p:\n    probe(p)",
+            (P, "spawn"),
+        ),
+        (
             "import concurrent.futures as cf\nwith cf.ThreadPoolExecutor(4) as ex:\n    probe(ex)",
             (TX, None),
         ),
@@ -164,6 +173,9 @@ def test_pools_are_recognised(code: str, expected: tuple[PoolKind, str | None]) 
         "from pathos.multiprocessing import ProcessingPool\nprobe(ProcessingPool())",
         "import dask.distributed\nprobe(dask.distributed.Client())",  # has submit/map too
         "from multiprocessing import Pool\np = Pool() if fast else make_other()\nprobe(p)",
+        "from multiprocessing import Pool\ndef make(x):\n    if x:\n        return Pool()\n"
+        "    return None\nprobe(make(1))",  # not always a pool
+        "from multiprocessing import Pool\nprobe(make())\ndef make():\n    return Pool()",  # later
         "from multiprocessing import Pool, pool\np = Pool() if a else pool.ThreadPool()\nprobe(p)",
         "from loky import get_reusable_executor\nprobe(get_reusable_executor())",
         "from concurrent.futures import Executor\nclass Mine(Executor): ...\nprobe(Mine())",

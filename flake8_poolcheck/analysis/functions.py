@@ -10,6 +10,7 @@ import libcst as cst
 from flake8_poolcheck.analysis.pools import Pool
 from flake8_poolcheck.analysis.scopes import names_bound_by
 from flake8_poolcheck.analysis.tree import descendants
+from flake8_poolcheck.analysis.values import Value
 
 
 @dataclass
@@ -20,6 +21,7 @@ class FunctionFacts:
     processes: list[cst.Call] = field(default_factory=list)  # Process(...) it creates
     exits: list[str] = field(default_factory=list)  # sys.exit() and the like it calls
     calls: set[str] = field(default_factory=set)  # module functions it calls
+    returns: list[Value] = field(default_factory=list)  # what its return statements give
 
 
 def is_generator(function: cst.FunctionDef) -> bool:

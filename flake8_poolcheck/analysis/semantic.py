@@ -156,11 +156,21 @@ class SemanticModel(Bindings):
             package = value.qualname.rpartition(".")[0] if isinstance(value, Imported) else ""
             if package in CONTEXT_PACKAGES:
                 self.default_start_method = string_literal(node.args[0].value)
+        facts = self._own_facts()
+        if facts is not None:
+            self._record_fact(facts, node)
+
+    def leave_Return(self, node: cst.Return) -> None:
+        facts = self._own_facts()
+        if facts is not None and node.value is not None:
+            facts.returns.append(self.value_of(node.value))
+
+    def _own_facts(self) -> FunctionFacts | None:
+        """The facts of the module function whose own body the walk is in, if any."""
         function = self.enclosing_module_function
-        if function is not None and self.enclosing_function is function:
-            self._record_fact(
-                self.functions.setdefault(function.name.value, FunctionFacts()), node
-            )
+        if function is None or self.enclosing_function is not function:
+            return None
+        return self.functions.setdefault(function.name.value, FunctionFacts())
 
     def _record_fact(self, facts: FunctionFacts, node: cst.Call) -> None:
         value = self.value_of(node)
@@ -201,6 +211,8 @@ class SemanticModel(Bindings):
             return PoolValue(Pool(func.kind, func.start_method or self._context_of(call), call))
         if isinstance(func, Function) and is_generator(func.node):
             return ObjectValue(GENERATOR, self._generator_source(func.node))
+        if isinstance(func, Function) and func.place is FunctionPlace.MODULE:
+            return self._returned_pool(func.node, call)
         if self._is_path_walk(call):
             return ObjectValue(None, Lazy("a directory walk"))
         if not isinstance(func, Imported):
@@ -274,6 +286,18 @@ class SemanticModel(Bindings):
                 if isinstance(context, Context):
                     return context.start_method
         return None
+
+    def _returned_pool(self, function: cst.FunctionDef, call: cst.Call) -> Value:
+        """A new pool, made by ``call``, when every ``return`` of the module function
+        (walked before the call) gives a pool of one kind and start method."""
+        facts = self.functions.get(function.name.value)
+        returned = facts.returns if facts is not None else []
+        pools = [value.pool for value in returned if isinstance(value, PoolValue)]
+        if not pools or len(pools) != len(returned):
+            return UNKNOWN
+        if len({(pool.kind, pool.start_method) for pool in pools}) != 1:
+            return UNKNOWN
+        return PoolValue(Pool(pools[0].kind, pools[0].start_method, call))
 
     def _pool_or_placeholder(self, expr: cst.IfExp) -> Value:
         """``Pool(n) if parallel else nullcontext()`` (or ``None``) is that pool where it
