@@ -241,7 +241,11 @@ class Bindings:
         self._bind(node.name.value, Function(node, place))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._push(ScopeKind.CLASS, node)
+        scope = self._push(ScopeKind.CLASS, node)
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        for statement in body:  # methods are known before the first ``self.method``
+            if isinstance(statement, cst.FunctionDef):
+                scope.bindings[statement.name.value] = Function(statement, FunctionPlace.METHOD)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self._pop()

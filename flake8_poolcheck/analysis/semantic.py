@@ -191,8 +191,8 @@ class SemanticModel(Bindings):
         attr = expr.attr.value
         if isinstance(expr.value, cst.Name):
             owner = self._class_of_self(expr.value.value)
-            if owner is not None:
-                return owner.attributes.get(attr, UNKNOWN)
+            if owner is not None:  # what methods assigned to self.attr, or the class body
+                return owner.attributes.get(attr) or owner.bindings.get(attr, UNKNOWN)
         base = self.value_of(expr.value)
         if isinstance(base, Imported):
             return self._resolve(f"{base.qualname}.{attr}")

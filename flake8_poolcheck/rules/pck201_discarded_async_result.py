@@ -6,6 +6,7 @@ import libcst as cst
 
 from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, POOL_KINDS, PoolCall, Returns
 from flake8_poolcheck.analysis.scopes import ScopeKind
+from flake8_poolcheck.analysis.values import Function, Partial
 from flake8_poolcheck.rules import PerFunctionRule
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp)
@@ -88,10 +89,7 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
                 self._report(pool_call, f"is bound to `{name}` and never read")
 
     def visit_Expr(self, node: cst.Expr) -> None:
-        value = node.value
-        if isinstance(value, _COMPREHENSIONS):
-            value = value.elt
-        pool_call = self._unchecked_result(value)
+        pool_call = self._unchecked_result(node.value)
         if pool_call is not None:
             self._report(pool_call, "is discarded")
 
@@ -103,14 +101,31 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
             self.frame.append((target.value, pool_call))
 
     def _unchecked_result(self, node: cst.BaseExpression) -> PoolCall | None:
+        """The pool call whose result ``node`` is (or, for a comprehension, each of its
+        elements is), when nothing else will see the task's exception."""
+        if isinstance(node, _COMPREHENSIONS):
+            node = node.elt
         if not isinstance(node, cst.Call):
             return None
         pool_call = self.pool_call(node)
         if pool_call is None or pool_call.method.returns is Returns.VALUE:
             return None
-        if pool_call.given("error_callback"):
+        if pool_call.given("error_callback") or self._handles_its_failures(pool_call):
             return None
         return pool_call
+
+    def _handles_its_failures(self, pool_call: PoolCall) -> bool:
+        """Whether the task is a function whose body catches every exception at its top
+        level (to log or report it): then the failure is not lost silently."""
+        task = self.model.value_of(pool_call.task.value) if pool_call.task else None
+        if isinstance(task, Partial):
+            task = task.func
+        if not isinstance(task, Function) or not isinstance(task.node.body, cst.IndentedBlock):
+            return False
+        return any(
+            isinstance(statement, cst.Try) and any(map(_is_broad, statement.handlers))
+            for statement in task.node.body.body
+        )
 
     def _report(self, pool_call: PoolCall, fate: str) -> None:
         method = pool_call.method
@@ -131,3 +146,15 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
                 consequence += " (`callback=` is not called when a task fails)"
             consequence += "; call `.get()` on it, or pass `error_callback=`"
         self.report(pool_call.call, f"{what} {fate}: {consequence}")
+
+
+_BROAD = frozenset({"Exception", "BaseException"})
+
+
+def _is_broad(handler: cst.ExceptHandler) -> bool:
+    """``except:``, ``except Exception`` or ``except BaseException`` (alone or in a tuple)."""
+    caught = handler.type
+    if caught is None:
+        return True
+    names = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+    return any(isinstance(name, cst.Name) and name.value in _BROAD for name in names)

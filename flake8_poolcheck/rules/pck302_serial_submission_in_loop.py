@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, POOL_KINDS
+from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, POOL_KINDS, Pool
 from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tree import SCOPES
 from flake8_poolcheck.rules import Rule, per_file
@@ -85,10 +85,14 @@ class SerialSubmissionInLoop(Rule):
     )
     kinds = POOL_KINDS | EXECUTOR_KINDS
     _loop_of: dict[int, cst.CSTNode | None] = per_file(dict)  # submitting call -> its loop
+    _made_in: dict[int, cst.CSTNode | None] = per_file(dict)  # pool creation -> its loop
 
     def visit_Call(self, node: cst.Call) -> None:
+        made = self.pool_of(node)
+        if made is not None and made.created_by is node:
+            self._made_in[id(node)] = innermost_loop(self.model)
         pool_call = self.pool_call(node)
-        if pool_call is None:
+        if pool_call is None or self._made_for_this_iteration(pool_call.pool):
             return
         if pool_call.method.name in _WAITS_BY:
             self._loop_of[id(node)] = innermost_loop(self.model)
@@ -107,6 +111,12 @@ class SerialSubmissionInLoop(Rule):
         if loop is not None and loop is innermost_loop(self.model):
             method = result.method.name
             self.report(node, _message(f"`{method}(...).{func.attr.value}()`", method))
+
+    def _made_for_this_iteration(self, pool: Pool) -> bool:
+        """A pool made inside the loop, one per iteration (to isolate each task): the
+        loop does not keep a shared pool from running tasks side by side."""
+        loop = innermost_loop(self.model)
+        return loop is not None and self._made_in.get(id(pool.created_by)) is loop
 
 
 #: The asynchronous submissions, and the call that waits for each one's result.
