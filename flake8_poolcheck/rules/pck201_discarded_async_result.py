@@ -28,7 +28,8 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
     the tasks of an `imap` iterator that is never iterated, and for a
     `concurrent.futures` future: a `with` executor block waits for the task, then
     drops its exception. A future that is read later (stored, returned, given to
-    `add_done_callback`) is not flagged.
+    `add_done_callback`) is not flagged, and neither is a task whose body catches
+    every exception at its top level (`except Exception:`, to log or report it).
 
     ## Example
     ```python

@@ -32,7 +32,8 @@ class SerialSubmissionInLoop(Rule):
     Flags a blocking `apply()`, or `apply_async(...).get()` or an executor's
     `submit(...).result()` (chained, or through a name read in the same iteration),
     inside the body of a `for` or `while` loop or the element of a comprehension
-    (not inside a function defined in the loop).
+    (not inside a function defined in the loop). A pool or executor made inside the
+    loop, one per iteration (to isolate each task), is not flagged.
 
     ## Why is this bad?
     `apply()` is `apply_async(...).get()`: it waits for its task to finish before
