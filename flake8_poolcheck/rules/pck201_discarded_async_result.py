@@ -6,6 +6,7 @@ import libcst as cst
 
 from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, POOL_KINDS, PoolCall, Returns
 from flake8_poolcheck.analysis.scopes import ScopeKind
+from flake8_poolcheck.analysis.tree import descendants
 from flake8_poolcheck.analysis.values import Function, Partial
 from flake8_poolcheck.rules import PerFunctionRule
 
@@ -29,7 +30,7 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
     `concurrent.futures` future: a `with` executor block waits for the task, then
     drops its exception. A future that is read later (stored, returned, given to
     `add_done_callback`) is not flagged, and neither is a task whose body catches
-    every exception at its top level (`except Exception:`, to log or report it).
+    every exception around its work (`except Exception:`, to log or report it).
 
     ## Example
     ```python
@@ -116,16 +117,14 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
         return pool_call
 
     def _handles_its_failures(self, pool_call: PoolCall) -> bool:
-        """Whether the task is a function whose body catches every exception at its top
-        level (to log or report it): then the failure is not lost silently."""
+        """Whether the task is a function whose own body catches every exception around
+        its work (to log or report it): then its failure is not lost silently."""
         task = self.model.value_of(pool_call.task.value) if pool_call.task else None
         if isinstance(task, Partial):
             task = task.func
-        if not isinstance(task, Function) or not isinstance(task.node.body, cst.IndentedBlock):
-            return False
-        return any(
-            isinstance(statement, cst.Try) and any(map(_is_broad, statement.handlers))
-            for statement in task.node.body.body
+        return isinstance(task, Function) and any(
+            isinstance(node, cst.Try) and any(map(_is_broad, node.handlers))
+            for node in descendants(task.node.body)
         )
 
     def _report(self, pool_call: PoolCall, fate: str) -> None:
