@@ -19,13 +19,14 @@ import symtable
 import sys
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Union
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import factory_table, methods_for
+from flake8_poolcheck.analysis.pools import Pool, factory_table, methods_for
 from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tree import NODE_TYPES, child_fields
 from flake8_poolcheck.diagnostics import Applicability, Diagnostic, Fix, TextEdit
@@ -202,13 +203,23 @@ class Linter:
             if message
         ]
 
-    def new_model(self) -> SemanticModel:
-        return SemanticModel(self._factories, self._methods)
+    def new_model(
+        self, parameter_pools: Mapping[tuple[str, str], Pool] = MappingProxyType({})
+    ) -> SemanticModel:
+        return SemanticModel(self._factories, self._methods, parameter_pools)
 
     def _walk(self, module: cst.Module) -> list[Report]:
+        """The rules' reports, from one walk, or from two when the first shows module
+        functions whose unannotated parameters every call gives a pool: the second
+        walk knows those parameters as pools."""
         reports: list[Report] = []
         model = self.new_model()
         walk(module, model, [rule(model, reports.append) for rule in self.rules])
+        parameter_pools = model.pools_passed_to_parameters()
+        if parameter_pools:
+            reports = []
+            model = self.new_model(parameter_pools)
+            walk(module, model, [rule(model, reports.append) for rule in self.rules])
         return reports
 
 

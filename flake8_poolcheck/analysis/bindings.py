@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 
 import libcst as cst
 
@@ -40,8 +41,14 @@ _BUILTINS = frozenset(dir(builtins))
 class Bindings:
     """Scopes and bindings of one module, and where the walk stands in it."""
 
-    def __init__(self, factories: Mapping[str, PoolKind]) -> None:
+    def __init__(
+        self,
+        factories: Mapping[str, PoolKind],
+        parameter_pools: Mapping[tuple[str, str], Pool] = MappingProxyType({}),
+    ) -> None:
         self._factories = factories
+        #: Unannotated parameters of module functions that every call gives a pool.
+        self._parameter_pools = parameter_pools
         #: The nodes from the module down to the one being visited (kept by the engine's walk).
         self.ancestors: list[cst.CSTNode] = []
         self.scope = Scope(ScopeKind.MODULE, cst.Module(body=()), None)
@@ -222,6 +229,9 @@ class Bindings:
                 annotated = self._annotation_value(param.annotation.annotation)
                 if isinstance(annotated, Factory):
                     value = PoolValue(Pool(annotated.kind, annotated.start_method))
+            elif outer.kind is ScopeKind.MODULE:
+                passed = self._parameter_pools.get((node.name.value, param.name.value))
+                value = UNKNOWN if passed is None else PoolValue(passed)
             scope.bindings[param.name.value] = value
         if outer.kind is ScopeKind.CLASS and not _is_static(node):
             positional = [*node.params.posonly_params, *node.params.params]

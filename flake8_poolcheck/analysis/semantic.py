@@ -12,7 +12,9 @@ cannot follow is ``UNKNOWN``, and an unknown receiver is never a pool.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 import libcst as cst
 
@@ -68,8 +70,9 @@ class SemanticModel(Bindings):
         self,
         factories: Mapping[str, PoolKind],
         methods: Mapping[str, Method],
+        parameter_pools: Mapping[tuple[str, str], Pool] = MappingProxyType({}),
     ) -> None:
-        super().__init__(factories)
+        super().__init__(factories, parameter_pools)
         self.methods = methods
         #: Set by ``set_start_method("...")`` anywhere in the module.
         self.default_start_method: str | None = None
@@ -78,6 +81,10 @@ class SemanticModel(Bindings):
         self._pool_calls: dict[int, PoolCall | None] = {}
         self._call_values: dict[int, Value] = {}
         self._walking: set[cst.FunctionDef] = set()  # generator functions being judged
+        #: What each call of a module function gives each unannotated parameter (None: no
+        #: pool), and how many direct calls each has.
+        self._passed: dict[tuple[str, str], list[Pool | None]] = {}
+        self._direct_calls: Counter[str] = Counter()
 
     # -- questions the rules ask ------------------------------------------------
 
@@ -159,6 +166,40 @@ class SemanticModel(Bindings):
         facts = self._own_facts()
         if facts is not None:
             self._record_fact(facts, node)
+        callee = self.value_of(node.func)
+        if isinstance(callee, Function) and callee.place is FunctionPlace.MODULE:
+            self._note_arguments(callee.node, node)
+
+    def pools_passed_to_parameters(self) -> dict[tuple[str, str], Pool]:
+        """The unannotated parameters of module functions to which every call in the
+        module gives a pool of one kind, for functions used only by direct calls."""
+        reads = self.scope_of_module().reads
+        found: dict[tuple[str, str], Pool] = {}
+        for (function, param), passed in self._passed.items():
+            pools = {(p.kind, p.start_method) for p in passed if p is not None}
+            only_called = reads[function] == self._direct_calls[function]
+            if only_called and None not in passed and len(pools) == 1:
+                kind, start_method = pools.pop()
+                found[function, param] = Pool(kind, start_method)
+        return found
+
+    def _note_arguments(self, function: cst.FunctionDef, call: cst.Call) -> None:
+        """Remember what ``call`` gives each unannotated parameter of ``function``."""
+        name = function.name.value
+        self._direct_calls[name] += 1
+        params = function.params
+        positional = [*params.posonly_params, *params.params]
+        keywords = {arg.keyword.value: arg for arg in call.args if arg.keyword is not None}
+        unpacked = any(arg.star for arg in call.args)
+        given = [arg for arg in call.args if arg.keyword is None]
+        for index, param in enumerate((*positional, *params.kwonly_params)):
+            if param.annotation is not None:
+                continue
+            arg = keywords.get(param.name.value)
+            if arg is None and index < len(positional) and index < len(given):
+                arg = given[index]
+            pool = None if arg is None or unpacked else self.pool_of(arg.value)
+            self._passed.setdefault((name, param.name.value), []).append(pool)
 
     def leave_Return(self, node: cst.Return) -> None:
         facts = self._own_facts()
