@@ -47,6 +47,12 @@ LABELS = {
     "PCK303 a module global": (
         "PCK303_module_result", "RESULT = pool.map_async(", "PCK303", None,
     ),
+    "PCK302 map runs every task, side by side, before the first result is read": (
+        "PCK302_executor_submit_in_loop", "results = [executor.submit(", "PCK302", UNSAFE,
+    ),
+    "PCK302 a loop statement": (
+        "PCK302_executor_submit_in_loop", "executor.submit(nap, seconds).result()  #", "PCK302", None,
+    ),
     "PCK402 a close later in the block is moved": (
         "PCK402_pool_lifecycle_order", '[PCK402] "neither closed nor', "PCK402", SAFE,
     ),

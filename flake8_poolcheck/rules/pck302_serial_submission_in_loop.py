@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, POOL_KINDS, Pool
+from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, POOL_KINDS, Pool, PoolCall
 from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tree import SCOPES
-from flake8_poolcheck.rules import Rule, per_file
+from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
+from flake8_poolcheck.rules import Fixes, Rule, per_file
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
@@ -72,7 +73,11 @@ class SerialSubmissionInLoop(Rule):
     `[result.get() for result in results]`.
 
     ## Fix safety
-    There is no fix: the loop body may do other work between tasks.
+    One form is fixed: `[executor.submit(f, x).result() for x in xs]` becomes
+    `list(executor.map(f, xs))`. The fix is unsafe: every task is submitted before
+    the first result is read, so a failing task no longer stops the ones after it
+    from running (their side effects happen), and the tasks run side by side. Other
+    loops get no fix: the loop body may do other work between tasks.
 
     ## References
     - [Python docs: `Pool.apply`](https://docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool.apply)
@@ -85,6 +90,7 @@ class SerialSubmissionInLoop(Rule):
         " at a time."
     )
     kinds = POOL_KINDS | EXECUTOR_KINDS
+    fixes = Fixes("Use the executor's `map()`", FixAvailability.SOMETIMES)
     _loop_of: dict[int, cst.CSTNode | None] = per_file(dict)  # submitting call -> its loop
     _made_in: dict[int, cst.CSTNode | None] = per_file(dict)  # pool creation -> its loop
 
@@ -111,7 +117,39 @@ class SerialSubmissionInLoop(Rule):
         loop = self._loop_of.get(id(result.call))
         if loop is not None and loop is innermost_loop(self.model):
             method = result.method.name
-            self.report(node, _message(f"`{method}(...).{func.attr.value}()`", method))
+            message = _message(f"`{method}(...).{func.attr.value}()`", method)
+            self.report(node, message, fix=self._map_fix(loop, node, result))
+
+    def _map_fix(self, loop: cst.CSTNode, get: cst.Call, result: PoolCall) -> Fix | None:
+        """``[ex.submit(f, x).result() for x in xs]`` -> ``list(ex.map(f, xs))``."""
+        call, submit = result.call, result.call.func
+        if not (
+            isinstance(loop, cst.ListComp)
+            and loop.elt is get
+            and isinstance(get.func, cst.Attribute)
+            and get.func.value is call
+            and not get.args
+            and result.method.name == "submit"
+            and isinstance(submit, cst.Attribute)
+        ):
+            return None
+        for_in = loop.for_in
+        target, args = for_in.target, call.args
+        simple = for_in.inner_for_in is None and not for_in.ifs and not for_in.asynchronous
+        if not (simple and isinstance(target, cst.Name) and len(args) == 2):
+            return None
+        task, item = args
+        if task.keyword or item.keyword or task.star or item.star:
+            return None
+        if not (isinstance(item.value, cst.Name) and item.value.value == target.value):
+            return None
+        mapped = cst.Call(
+            submit.with_changes(attr=cst.Name("map")),
+            [task.with_changes(comma=_COMMA), cst.Arg(for_in.iter)],
+        )
+        listed = cst.Call(cst.Name("list"), [cst.Arg(mapped)])
+        new = listed.with_changes(lpar=loop.lpar, rpar=loop.rpar)
+        return self.fix(Applicability.UNSAFE, ((loop, new),))
 
     def _made_for_this_iteration(self, pool: Pool) -> bool:
         """A pool made inside the loop, one per iteration (to isolate each task): the
@@ -119,6 +157,8 @@ class SerialSubmissionInLoop(Rule):
         loop = innermost_loop(self.model)
         return loop is not None and self._made_in.get(id(pool.created_by)) is loop
 
+
+_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
 
 #: The asynchronous submissions, and the call that waits for each one's result.
 _WAITS_BY = {"apply_async": "get", "submit": "result"}
