@@ -51,7 +51,7 @@ LABELS = {
         "PCK302_executor_submit_in_loop", "results = [executor.submit(", "PCK302", UNSAFE,
     ),
     "PCK302 a loop statement": (
-        "PCK302_executor_submit_in_loop", "executor.submit(nap, seconds).result()  #", "PCK302", None,
+        "PCK302_executor_submit_in_loop", "submit(nap, seconds).result()  #", "PCK302", None,
     ),
     "PCK402 a close later in the block is moved": (
         "PCK402_pool_lifecycle_order", '[PCK402] "neither closed nor', "PCK402", SAFE,
