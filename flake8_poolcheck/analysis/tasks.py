@@ -45,6 +45,27 @@ class Signature:
         return f"takes {self.required} to {_arguments(self.maximum)}"
 
 
+def task_signature(model: SemanticModel, expr: cst.BaseExpression) -> Signature | None:
+    """What the task ``expr`` accepts: a module function (without decorators), or a
+    ``functools.partial`` of one that binds positional arguments only."""
+    value = model.value_of(expr)
+    bound = 0
+    if isinstance(value, Partial):
+        assert isinstance(expr, cst.Call)
+        extra = expr.args[1:]
+        if any(arg.keyword is not None or arg.star for arg in extra):
+            return None
+        value, bound = value.func, len(extra)
+    function = _module_def(value)
+    if function is None or function.decorators:
+        return None
+    known = signature(function)
+    if known.maximum is not None and known.maximum < bound:
+        return None  # the partial itself is wrong: another story
+    maximum = None if known.maximum is None else known.maximum - bound
+    return Signature(max(0, known.required - bound), maximum, known.keyword_only)
+
+
 def _arguments(count: int) -> str:
     return f"{count} positional argument" + ("" if count == 1 else "s")
 

@@ -7,13 +7,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import POOL_KINDS, PoolCall
-from flake8_poolcheck.analysis.tasks import (
-    STARMAP_FORM,
-    Signature,
-    function_named_by,
-    signature,
-    starmap_fix,
-)
+from flake8_poolcheck.analysis.tasks import STARMAP_FORM, Signature, starmap_fix, task_signature
 from flake8_poolcheck.analysis.tree import source
 from flake8_poolcheck.analysis.values import STRINGS, never_iterable
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
@@ -110,8 +104,7 @@ class TaskArityMismatch(Rule):
         task = pool_call.task
         if task is None:
             return
-        function = function_named_by(self.model, task.value)
-        known = signature(function) if function is not None and not function.decorators else None
+        known = task_signature(self.model, task.value)
         method = pool_call.method
         if method.star:
             self._check_star_items(pool_call, task.value, known)
