@@ -204,7 +204,7 @@ class Linter:
         ]
 
     def new_model(
-        self, parameter_pools: Mapping[tuple[str, str], Pool] = MappingProxyType({})
+        self, parameter_pools: Mapping[tuple[cst.FunctionDef, str], Pool] = MappingProxyType({})
     ) -> SemanticModel:
         return SemanticModel(self._factories, self._methods, parameter_pools)
 

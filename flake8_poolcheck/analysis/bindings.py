@@ -44,7 +44,7 @@ class Bindings:
     def __init__(
         self,
         factories: Mapping[str, PoolKind],
-        parameter_pools: Mapping[tuple[str, str], Pool] = MappingProxyType({}),
+        parameter_pools: Mapping[tuple[cst.FunctionDef, str], Pool] = MappingProxyType({}),
     ) -> None:
         self._factories = factories
         #: Unannotated parameters of module functions that every call gives a pool.
@@ -228,10 +228,11 @@ class Bindings:
             if param.annotation is not None:
                 annotated = self._annotation_value(param.annotation.annotation)
                 if isinstance(annotated, Factory):
-                    value = PoolValue(Pool(annotated.kind, annotated.start_method))
+                    value = PoolValue(Pool(annotated.kind, annotated.start_method, None, param))
             elif outer.kind is ScopeKind.MODULE:
-                passed = self._parameter_pools.get((node.name.value, param.name.value))
-                value = UNKNOWN if passed is None else PoolValue(passed)
+                passed = self._parameter_pools.get((node, param.name.value))
+                if passed is not None:
+                    value = PoolValue(Pool(passed.kind, passed.start_method, None, param))
             scope.bindings[param.name.value] = value
         if outer.kind is ScopeKind.CLASS and not _is_static(node):
             positional = [*node.params.posonly_params, *node.params.params]

@@ -21,7 +21,7 @@ class FunctionFacts:
     processes: list[cst.Call] = field(default_factory=list)  # Process(...) it creates
     exits: list[str] = field(default_factory=list)  # sys.exit() and the like it calls
     calls: set[str] = field(default_factory=set)  # module functions it calls
-    returns: list[Value] = field(default_factory=list)  # what its return statements give
+    returns: list[Value] = field(default_factory=list)  # pools its returns make, else UNKNOWN
 
 
 def is_generator(function: cst.FunctionDef) -> bool:

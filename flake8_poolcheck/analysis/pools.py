@@ -51,6 +51,8 @@ class Pool:
     kind: PoolKind
     start_method: str | None = None
     created_by: cst.Call | None = None
+    #: For a pool known only as a parameter: that parameter (so two are never equal).
+    parameter: cst.Param | None = None
 
 
 #: Callables that return a pool, by qualified name.
@@ -195,7 +197,7 @@ EXECUTOR_METHODS: Mapping[str, Method] = {
 }
 
 #: ``concurrent.futures.as_completed(fs)``: the futures, in the order they finish.
-AS_COMPLETED = Method("as_completed", ("fs",), Returns.ITERATOR, False, False, False)
+AS_COMPLETED = Method("as_completed", (), Returns.ITERATOR, False, False, False)
 AS_COMPLETED_NAMES = frozenset(
     {"concurrent.futures.as_completed", "concurrent.futures._base.as_completed"}
 )
@@ -216,7 +218,7 @@ class PoolCall:
     @property
     def task(self) -> cst.Arg | None:
         """The argument that is the task (every task method takes it first)."""
-        return self.argument(self.method.params[0])
+        return self.argument(self.method.params[0]) if self.method.params else None
 
     @property
     def has_unpacking(self) -> bool:
@@ -224,9 +226,10 @@ class PoolCall:
         return any(arg.star for arg in self.call.args)
 
     def argument(self, param: str) -> cst.Arg | None:
-        """The argument given for ``param``, by keyword or by position."""
+        """The argument given for ``param``, by keyword or by position (``submit()``
+        hands its keywords to the task: there, by position only)."""
         for arg in self.call.args:
-            if arg.keyword is not None and arg.keyword.value == param:
+            if arg.keyword is not None and arg.keyword.value == param and not self.method.variadic:
                 return arg
         if param not in self.method.params:
             return None

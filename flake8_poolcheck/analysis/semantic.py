@@ -70,7 +70,7 @@ class SemanticModel(Bindings):
         self,
         factories: Mapping[str, PoolKind],
         methods: Mapping[str, Method],
-        parameter_pools: Mapping[tuple[str, str], Pool] = MappingProxyType({}),
+        parameter_pools: Mapping[tuple[cst.FunctionDef, str], Pool] = MappingProxyType({}),
     ) -> None:
         super().__init__(factories, parameter_pools)
         self.methods = methods
@@ -83,7 +83,7 @@ class SemanticModel(Bindings):
         self._walking: set[cst.FunctionDef] = set()  # generator functions being judged
         #: What each call of a module function gives each unannotated parameter (None: no
         #: pool), and how many direct calls each has.
-        self._passed: dict[tuple[str, str], list[Pool | None]] = {}
+        self._passed: dict[tuple[cst.FunctionDef, str], list[Pool | None]] = {}
         self._direct_calls: Counter[str] = Counter()
 
     # -- questions the rules ask ------------------------------------------------
@@ -170,14 +170,16 @@ class SemanticModel(Bindings):
         if isinstance(callee, Function) and callee.place is FunctionPlace.MODULE:
             self._note_arguments(callee.node, node)
 
-    def pools_passed_to_parameters(self) -> dict[tuple[str, str], Pool]:
+    def pools_passed_to_parameters(self) -> dict[tuple[cst.FunctionDef, str], Pool]:
         """The unannotated parameters of module functions to which every call in the
-        module gives a pool of one kind, for functions used only by direct calls."""
+        module gives a pool of one kind, for functions used only by direct calls. (One
+        level: a parameter handed on to another function is not followed.)"""
         reads = self.scope_of_module().reads
-        found: dict[tuple[str, str], Pool] = {}
+        found: dict[tuple[cst.FunctionDef, str], Pool] = {}
         for (function, param), passed in self._passed.items():
             pools = {(p.kind, p.start_method) for p in passed if p is not None}
-            only_called = reads[function] == self._direct_calls[function]
+            name = function.name.value
+            only_called = reads[name] == self._direct_calls[name]
             if only_called and None not in passed and len(pools) == 1:
                 kind, start_method = pools.pop()
                 found[function, param] = Pool(kind, start_method)
@@ -199,12 +201,14 @@ class SemanticModel(Bindings):
             if arg is None and index < len(positional) and index < len(given):
                 arg = given[index]
             pool = None if arg is None or unpacked else self.pool_of(arg.value)
-            self._passed.setdefault((name, param.name.value), []).append(pool)
+            self._passed.setdefault((function, param.name.value), []).append(pool)
 
     def leave_Return(self, node: cst.Return) -> None:
         facts = self._own_facts()
         if facts is not None and node.value is not None:
-            facts.returns.append(self.value_of(node.value))
+            value = self.value_of(node.value)
+            made_here = isinstance(value, PoolValue) and value.pool.created_by is node.value
+            facts.returns.append(value if made_here else UNKNOWN)
 
     def _own_facts(self) -> FunctionFacts | None:
         """The facts of the module function whose own body the walk is in, if any."""
@@ -276,7 +280,9 @@ class SemanticModel(Bindings):
                 pool = futures.pool_call.pool
                 return ResultValue(PoolCall(call, pool, AS_COMPLETED))
         if func.qualname == "functools.partial" and call.args and not call.args[0].star:
-            return Partial(self.value_of(call.args[0].value))
+            extra = call.args[1:]
+            plain = not any(arg.keyword is not None or arg.star for arg in extra)
+            return Partial(self.value_of(call.args[0].value), len(extra) if plain else None)
         return UNKNOWN
 
     def _lazy_source(self, qualname: str, call: cst.Call) -> Lazy | None:
@@ -330,7 +336,8 @@ class SemanticModel(Bindings):
 
     def _returned_pool(self, function: cst.FunctionDef, call: cst.Call) -> Value:
         """A new pool, made by ``call``, when every ``return`` of the module function
-        (walked before the call) gives a pool of one kind and start method."""
+        (walked before the call) is a pool factory call of one kind and start method
+        (``return Pool(n)``; not a pool kept in a global, nor one passed in)."""
         facts = self.functions.get(function.name.value)
         returned = facts.returns if facts is not None else []
         pools = [value.pool for value in returned if isinstance(value, PoolValue)]

@@ -49,15 +49,12 @@ def task_signature(model: SemanticModel, expr: cst.BaseExpression) -> Signature 
     """What the task ``expr`` accepts: a module function (without decorators), or a
     ``functools.partial`` of one that binds positional arguments only."""
     value = model.value_of(expr)
-    bound = 0
+    bound: int | None = 0
     if isinstance(value, Partial):
-        assert isinstance(expr, cst.Call)
-        extra = expr.args[1:]
-        if any(arg.keyword is not None or arg.star for arg in extra):
-            return None
-        value, bound = value.func, len(extra)
+        bound = value.bound
+        value = value.func
     function = _module_def(value)
-    if function is None or function.decorators:
+    if bound is None or function is None or function.decorators:
         return None
     known = signature(function)
     if known.maximum is not None and known.maximum < bound:

@@ -97,9 +97,11 @@ class LambdaFunction(Value):
 
 @dataclass(frozen=True)
 class Partial(Value):
-    """``functools.partial(func, ...)``."""
+    """``functools.partial(func, ...)``, and how many positional arguments it binds
+    (None: it binds keywords or unpacks, so what it still accepts is unknown)."""
 
     func: Value
+    bound: int | None = None
 
 
 class _Unknown(Value):

@@ -30,7 +30,7 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
     `concurrent.futures` future: a `with` executor block waits for the task, then
     drops its exception. A future that is read later (stored, returned, given to
     `add_done_callback`) is not flagged, and neither is a task whose body catches
-    every exception around its work (`except Exception:`, to log or report it).
+    every exception and logs or prints it (`except Exception: log.exception(...)`).
 
     ## Example
     ```python
@@ -117,13 +117,13 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
         return pool_call
 
     def _handles_its_failures(self, pool_call: PoolCall) -> bool:
-        """Whether the task is a function whose own body catches every exception around
-        its work (to log or report it): then its failure is not lost silently."""
+        """Whether the task is a function whose own body catches every exception and
+        reports it (logs or prints it): then its failure is not lost silently."""
         task = self.model.value_of(pool_call.task.value) if pool_call.task else None
         if isinstance(task, Partial):
             task = task.func
         return isinstance(task, Function) and any(
-            isinstance(node, cst.Try) and any(map(_is_broad, node.handlers))
+            isinstance(node, cst.Try) and any(map(_reports_every_failure, node.handlers))
             for node in descendants(task.node.body)
         )
 
@@ -149,12 +149,27 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
 
 
 _BROAD = frozenset({"Exception", "BaseException"})
+#: Calls that report a failure: logging's and print's, and traceback's printers.
+_REPORTERS = frozenset(
+    {"exception", "error", "critical", "warning", "log", "print", "print_exc", "print_exception"}
+)
 
 
-def _is_broad(handler: cst.ExceptHandler) -> bool:
-    """``except:``, ``except Exception`` or ``except BaseException`` (alone or in a tuple)."""
+def _reports_every_failure(handler: cst.ExceptHandler) -> bool:
+    """``except:``/``except Exception``/``except BaseException`` (alone or in a tuple)
+    whose body logs or prints what it caught."""
     caught = handler.type
-    if caught is None:
-        return True
     names = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
-    return any(isinstance(name, cst.Name) and name.value in _BROAD for name in names)
+    broad = caught is None or any(
+        isinstance(name, cst.Name) and name.value in _BROAD for name in names
+    )
+    return broad and any(
+        isinstance(node, cst.Call) and _called_name(node.func) in _REPORTERS
+        for node in descendants(handler.body)
+    )
+
+
+def _called_name(func: cst.BaseExpression) -> str | None:
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None

@@ -241,6 +241,8 @@ class UnawaitedWorkInWith(Rule):
         body = block.node.body
         if block.alias is None or not isinstance(body, cst.IndentedBlock):
             return None
+        if any(isinstance(item.item, cst.IfExp) for item in block.node.items):
+            return None  # ``Pool(n) if jobs else nullcontext()``: maybe no pool to close
         if any(isinstance(node, _EXITS) for node in descendants(body)):
             return None
         lines = [

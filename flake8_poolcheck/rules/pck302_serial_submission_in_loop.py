@@ -34,7 +34,8 @@ class SerialSubmissionInLoop(Rule):
     `submit(...).result()` (chained, or through a name read in the same iteration),
     inside the body of a `for` or `while` loop or the element of a comprehension
     (not inside a function defined in the loop). A pool or executor made inside the
-    loop, one per iteration (to isolate each task), is not flagged.
+    loop, one per iteration (to isolate each task), or made with one worker, is not
+    flagged.
 
     ## Why is this bad?
     `apply()` is `apply_async(...).get()`: it waits for its task to finish before
@@ -101,6 +102,8 @@ class SerialSubmissionInLoop(Rule):
         pool_call = self.pool_call(node)
         if pool_call is None or self._made_for_this_iteration(pool_call.pool):
             return
+        if _one_worker(pool_call.pool):
+            return  # nothing could run side by side
         if pool_call.method.name in _WAITS_BY:
             self._loop_of[id(node)] = innermost_loop(self.model)
         elif pool_call.method.name == "apply" and innermost_loop(self.model) is not None:
@@ -158,6 +161,20 @@ class SerialSubmissionInLoop(Rule):
         return loop is not None and self._made_in.get(id(pool.created_by)) is loop
 
 
+def _one_worker(pool: Pool) -> bool:
+    """A pool or executor made with one worker (``Pool(1)``, ``max_workers=1``)."""
+    created = pool.created_by
+    if created is None:
+        return False
+    first = created.args[0] if created.args and created.args[0].keyword is None else None
+    sizes = [first] + [a for a in created.args if a.keyword and a.keyword.value in _SIZES]
+    return any(
+        arg is not None and isinstance(arg.value, cst.Integer) and arg.value.value == "1"
+        for arg in sizes
+    )
+
+
+_SIZES = frozenset({"processes", "max_workers"})
 _COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
 
 #: The asynchronous submissions, and the call that waits for each one's result.

@@ -122,7 +122,7 @@ _NOUN = {
 
 def _message(what: str, pool: Pool) -> str:
     if pool.kind is PoolKind.PROCESS_EXECUTOR:
-        fate = "the executor raises BrokenProcessPool at the first `.result()`"
+        fate = "the executor raises BrokenProcessPool where its results are read"
     else:
         fate = "the pool hangs"
     return (

@@ -84,18 +84,19 @@ class TaskExitsWorker(TaskBodyRule):
         via = "" if found == name else f" (in `{found}()`)"
         exit_call = facts.exits[0]
         kind = task.pool_call.pool.kind
+        where = task.pool_call.method.returns.error_surfaces_at
         threads = kind in (PoolKind.THREAD, PoolKind.THREAD_EXECUTOR)
         if threads and exit_call == "os._exit()":
             consequence = "ends the whole program from a worker thread, with no cleanup"
         elif kind is PoolKind.PROCESS_EXECUTOR and exit_call == "os._exit()":
             consequence = (
-                "kills the worker: `.result()` raises BrokenProcessPool and the executor"
+                f"kills the worker: {where} raises BrokenProcessPool and the executor"
                 " takes no more work"
             )
         elif kind in EXECUTOR_KINDS:
             consequence = (
                 "raises SystemExit, and the executor raises it again in the caller at"
-                " `.result()`: it ends the caller's program unless caught"
+                f" {where}: it ends the caller's program unless caught"
             )
         else:
             consequence = (
