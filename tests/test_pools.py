@@ -315,3 +315,27 @@ def test_executors_have_their_own_methods() -> None:
     assert submitted.pool.kind is PX and submitted.method.variadic
     completed = found.values[-1]
     assert isinstance(completed, ResultValue) and not completed.pool_call.method.ordered
+
+
+@pytest.mark.parametrize(
+    ("calls", "seeded"),
+    [
+        ("work(p, 1)", True),
+        ("work(items=1, pool=p)", True),  # by keyword
+        ("work(p, 1)\nwork(None, 2)", False),  # not every call gives a pool
+        ("work(*[p, 1])", False),  # unpacked: unknown
+        ("work(p, 1)\nwork(t, 2)", False),  # two kinds
+        ("work(p, 1)\nhandlers = [work]", False),  # also used as a value
+        ("", False),  # never called
+    ],
+)
+def test_parameters_every_call_gives_a_pool(calls: str, seeded: bool) -> None:
+    """A discarded ``apply_async`` on an unannotated parameter is found only when every
+    call in the module gives that parameter a pool of one kind."""
+    code = (
+        "import multiprocessing\nfrom multiprocessing.pool import ThreadPool\n"
+        "def work(pool, items=0):\n    pool.apply_async(abs, (items,))\n"
+        "p, t = multiprocessing.Pool(), ThreadPool()\n" + calls + "\n"
+    )
+    found = [d.code for d in Linter(Settings(select=("PCK201",))).check(code)]
+    assert found == (["PCK201"] if seeded else [])
