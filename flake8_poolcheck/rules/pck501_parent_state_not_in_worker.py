@@ -1,0 +1,184 @@
+"""PCK501 parent-state-not-in-worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from flake8_poolcheck.analysis.pools import PROCESS_KINDS
+from flake8_poolcheck.analysis.state import Change, ModuleState
+from flake8_poolcheck.analysis.tasks import ModuleTask, module_task
+from flake8_poolcheck.analysis.values import Function, FunctionPlace
+from flake8_poolcheck.rules import Rule, per_file
+
+
+@dataclass(frozen=True)
+class _Submitted:
+    """A module function given to a process pool, and where the pool call stands."""
+
+    task: ModuleTask
+    body: str | None  # the module function the call is in
+    in_main: bool  # the call is in the main block itself
+    order: int
+
+
+class ParentStateNotInWorker(Rule):
+    """## What it does
+    Flags a process-pool task that reads a module-level name (itself, or in a
+    module function it calls) which the parent changes at run time: rebinds in
+    `if __name__ == "__main__":` or in a function through `global`, or changes by
+    item or attribute assignment or a mutating method (`update()`, `append()`,
+    `setdefault()`, ...) from the main block or a function it runs. Not flagged:
+    names never changed after import, changes made when the module is imported,
+    names the task (or the pool's `initializer=`) sets itself, thread pools, and
+    pools whose context is explicitly fork.
+
+    ## Why is this bad?
+    Under the fork start method a worker is a copy of the parent and sees what the
+    parent did before the pool started. Under spawn and forkserver (the default on
+    macOS and Windows, and on Linux from Python 3.14) each worker imports the module
+    afresh: the main block does not run there and neither do the parent's
+    functions, so the worker sees the value the name had at import time. Nothing
+    warns: the results are silently wrong, or the task fails on the old value.
+
+    ## Example
+    ```python
+    from multiprocessing import Pool
+
+    SCALE = 1
+
+
+    def work(x):
+        return x * SCALE
+
+
+    if __name__ == "__main__":
+        SCALE = 3
+        with Pool() as pool:
+            print(pool.map(work, range(10)))
+    ```
+
+    ## Use instead
+    ```python
+    from functools import partial
+    from multiprocessing import Pool
+
+
+    def work(x, scale):
+        return x * scale
+
+
+    if __name__ == "__main__":
+        with Pool() as pool:
+            print(pool.map(partial(work, scale=3), range(10)))
+    ```
+    A value every task needs can be sent once per worker with
+    `Pool(initializer=..., initargs=(value,))`, whose initializer stores it.
+
+    ## Fix safety
+    There is no fix: how the value should reach the task is the author's call.
+
+    ## References
+    - [Python docs: contexts and start methods](https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods)
+    - [Python docs: explicitly pass resources to child processes](https://docs.python.org/3/library/multiprocessing.html#programming-guidelines)
+    """
+
+    code = "PCK501"
+    name = "parent-state-not-in-worker"
+    summary = (
+        "A process-pool task reads module state the parent changes at run time: spawn and"
+        " forkserver workers see its import-time value instead, silently."
+    )
+    kinds = PROCESS_KINDS
+    _state: ModuleState = per_file(ModuleState)
+    _submitted: list[_Submitted] = per_file(list)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self._state.name(self.model, node)
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._state.assigned(self.model, target.target)
+
+    def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._state.assigned(self.model, node.target)
+
+    def leave_AugAssign(self, node: cst.AugAssign) -> None:
+        self._state.assigned(self.model, node.target)
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        self._state.decorator(self.model, node)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._state.leave_function(self.model, node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        model = self.model
+        self._state.call(model, node)
+        task = module_task(model, node, self.kinds)
+        if task is None or (model.at_import_time and not model.in_main_guard):
+            return  # an unguarded pool at import time is PCK401's
+        value = model.value_of(task.task.value)
+        if isinstance(value, Function) and value.place is FunctionPlace.MODULE:
+            body = model.enclosing_module_function
+            in_main = model.at_import_time and body is None
+            name = body.name.value if body is not None else None
+            self._submitted.append(_Submitted(task, name, in_main, self._state.tick()))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        state, model = self._state, self.model
+        in_workers = state.reachable(model, state.initializers)
+        at_import = state.reachable(model, state.run_at_import)
+        for submitted in self._submitted:
+            if model.start_method(submitted.task.pool_call.pool) == "fork":
+                continue
+            in_task = state.reachable(model, [submitted.task.function.name.value])
+            read = state.reads_of(in_task) & state.import_time
+            set_in_worker = {c.name for c in state.changes if c.function in in_task | in_workers}
+            roots = [c.callee for c in state.calls if _runs_before(c.caller, c.order, submitted)]
+            in_parent = state.reachable(model, roots, leaf=submitted.body)
+            in_parent -= in_task | in_workers | at_import
+            change = next(
+                (
+                    c
+                    for c in state.changes
+                    if c.name in read
+                    and c.name not in set_in_worker
+                    and (
+                        _runs_before(c.function, c.order, submitted)
+                        or (c.function != submitted.body and c.function in in_parent)
+                    )
+                ),
+                None,
+            )
+            if change is not None:
+                self._report(submitted, change, sorted(in_task))
+
+    def _report(self, submitted: _Submitted, change: Change, in_task: list[str]) -> None:
+        task = submitted.task.function.name.value
+        reader = next(f for f in [task, *in_task] if change.name in self._state.reads.get(f, ()))
+        via = "" if reader == task else f" (in `{reader}()`)"
+        if change.function is None:
+            where = 'in the `if __name__ == "__main__":` block'
+        else:
+            through = " (through `global`)" if change.how == "rebinds" else ""
+            where = f"in `{change.function}()`{through}"
+        message = (
+            f"`{task}` reads the module-level `{change.name}`{via}, which the parent"
+            f" {change.how} {where} at run time: under the spawn and forkserver start methods"
+            " (the default on macOS, Windows, and Linux from Python 3.14) each worker imports"
+            f" the module afresh and sees the value `{change.name}` had at import time, and"
+            " nothing says so; pass it as an argument or through `initializer=`/`initargs=`"
+        )
+        self.report(submitted.task.task, message)
+
+
+def _runs_before(body: str | None, order: int, submitted: _Submitted) -> bool:
+    """Whether code in ``body`` (a module function; None: the main block) surely runs in
+    the parent before the pool call: earlier in the same body, or in the main block when
+    the call is in a function."""
+    if body == submitted.body and (body is not None or submitted.in_main):
+        return order < submitted.order
+    return body is None
