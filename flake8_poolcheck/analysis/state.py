@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.scopes import ScopeKind, names_bound_by
+from flake8_poolcheck.analysis.scopes import ScopeKind, is_main_guard, names_bound_by
 from flake8_poolcheck.analysis.semantic import SemanticModel
-from flake8_poolcheck.analysis.values import Function, FunctionPlace, PoolValue
+from flake8_poolcheck.analysis.values import Function, FunctionPlace, Imported, PoolValue
 
 #: Methods that change a list, dict or set in place.
 MUTATING_METHODS = frozenset(
@@ -32,7 +32,8 @@ class Change:
     module function."""
 
     name: str
-    how: str  # "rebinds", "changes with `.update()`", "changes by item assignment"
+    how: str  # "binds", "defines", "changes with `.update()`", "changes by item assignment"
+    binds: bool  # the name itself is bound (not the object it names changed)
     function: str | None
     order: int  # when the walk met it
 
@@ -50,7 +51,8 @@ class Call:
 class ModuleState:
     """What the walk has seen of module-level state."""
 
-    #: Names a module-level assignment binds when the module is imported.
+    #: Names bound when the module is imported (by any statement before the main block,
+    #: by assignments after it).
     import_time: set[str] = field(default_factory=set)
     changes: list[Change] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
@@ -61,6 +63,7 @@ class ModuleState:
     #: Module names each module function reads (its own parameters and locals excluded).
     reads: dict[str, set[str]] = field(default_factory=dict)
     _order: int = 0
+    _main_seen: bool = False
 
     # -- fed by the walk ------------------------------------------------------------
 
@@ -73,6 +76,19 @@ class ModuleState:
         function = model.enclosing_module_function
         if function is not None and model.name_is_read and not _local(model, node.value):
             self.reads.setdefault(function.name.value, set()).add(node.value)
+
+    def if_statement(self, model: SemanticModel, node: cst.If) -> None:
+        """Before the first main block: every module name bound so far is bound at import."""
+        if not self._main_seen and model.scope.kind is ScopeKind.MODULE and is_main_guard(node):
+            self._main_seen = True
+            self.import_time.update(model.scope.bindings)
+
+    def defined(self, model: SemanticModel, node: cst.FunctionDef | cst.ClassDef) -> None:
+        """A ``def`` or ``class`` ends (its own scope still current): one in the main
+        block is defined by the parent alone."""
+        outer = model.scope.parent
+        if outer is not None and outer.kind is ScopeKind.MODULE and model.in_main_guard:
+            self.changes.append(Change(node.name.value, "defines", True, None, self.tick()))
 
     def leave_function(self, model: SemanticModel, node: cst.FunctionDef) -> None:
         """Forget the names the module function ``node`` binds itself (read before bound)."""
@@ -91,7 +107,7 @@ class ModuleState:
         for name in names_bound_by(target):
             in_function = model.enclosing_module_function is not None
             if not in_function or name.value in model.scope.declared_global:
-                self._change(model, name.value, "rebinds")
+                self._change(model, name.value, "binds", binds=True)
         if isinstance(target, (cst.Subscript, cst.Attribute)):
             what = "item" if isinstance(target, cst.Subscript) else "attribute"
             self._mutation(model, target.value, f"changes by {what} assignment")
@@ -149,15 +165,18 @@ class ModuleState:
     def _mutation(self, model: SemanticModel, target: cst.BaseExpression, how: str) -> None:
         while isinstance(target, (cst.Attribute, cst.Subscript)):
             target = target.value
-        if isinstance(target, cst.Name) and not _local(model, target.value):
-            self._change(model, target.value, how)
+        # An imported module is left alone: spawn sends ``sys.path`` along and
+        # children inherit ``os.environ``.
+        imported = isinstance(model.value_of(target), Imported)
+        if isinstance(target, cst.Name) and not imported and not _local(model, target.value):
+            self._change(model, target.value, how, binds=False)
 
-    def _change(self, model: SemanticModel, name: str, how: str) -> None:
+    def _change(self, model: SemanticModel, name: str, how: str, *, binds: bool) -> None:
         function = model.enclosing_module_function
         if function is not None:
-            self.changes.append(Change(name, how, function.name.value, self.tick()))
+            self.changes.append(Change(name, how, binds, function.name.value, self.tick()))
         elif model.scope.kind is ScopeKind.MODULE and model.in_main_guard:
-            self.changes.append(Change(name, how, None, self.tick()))
+            self.changes.append(Change(name, how, binds, None, self.tick()))
 
 
 def _local(model: SemanticModel, name: str) -> bool:
