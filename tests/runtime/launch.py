@@ -2,8 +2,9 @@
 
     python launch.py KIND FIXTURE [CASE]
 
-KIND is fork, spawn, forkserver, thread or dill. The fixture runs as the real
-``__main__`` module (so spawn and forkserver workers can import it). With CASE,
+KIND is fork, spawn, forkserver (made the default start method, not fixed), thread or
+dill. The fixture runs as the real ``__main__`` module (so spawn and forkserver
+workers can import it). With CASE,
 the function of that name is called, with a pool of KIND when it takes one;
 without, the program itself is the case.
 
@@ -192,7 +193,10 @@ def main() -> None:
     kind, path = sys.argv[1], os.path.abspath(sys.argv[2])
     case = sys.argv[3] if len(sys.argv) > 3 else None
     if kind in ("fork", "spawn", "forkserver"):
-        multiprocessing.set_start_method(kind)
+        # KIND becomes the platform's default, as forkserver became Linux's in Python 3.14,
+        # without fixing it: a fixture may still call set_start_method() as a program would.
+        default = multiprocessing.context._default_context
+        default._default_context = multiprocessing.get_context(kind)  # type: ignore[attr-defined]
     sys.path.insert(0, os.path.dirname(path))
     module = types.ModuleType("__main__")
     module.__file__ = path
