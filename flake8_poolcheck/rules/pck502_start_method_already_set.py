@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import (
@@ -10,6 +12,7 @@ from flake8_poolcheck.analysis.pools import (
     PROCESS_KINDS,
     PoolKind,
 )
+from flake8_poolcheck.analysis.tree import descendants
 from flake8_poolcheck.analysis.values import Imported, PoolValue, string_literal
 from flake8_poolcheck.rules import Rule, per_file
 
@@ -21,11 +24,13 @@ _Position = list[tuple[cst.CSTNode, int]]
 
 class StartMethodAlreadySet(Rule):
     """## What it does
-    Flags `multiprocessing.set_start_method()` (without `force=True`, outside a
-    `try`) where it raises `RuntimeError: context has already been set`: at module
-    level, outside `if __name__ == "__main__":`, in a module that starts processes
-    (a process pool, a `Process`), unless it picks `"fork"`; or after a pool was
-    made, or after another `set_start_method()`, earlier in the same body.
+    Flags `multiprocessing.set_start_method()` where it raises `RuntimeError:
+    context has already been set`: at module level, outside
+    `if __name__ == "__main__":`, in a module that starts processes (a process
+    pool, a `Process`), unless it picks `"fork"`; or after a pool was made, or
+    after another `set_start_method()`, earlier in the same body. Calls with
+    `force=True`, in a `try`, or under an `if` that asks `get_start_method()`
+    are not flagged.
 
     ## Why is this bad?
     The start method can be set once per process, before anything fixes it:
@@ -90,7 +95,7 @@ class StartMethodAlreadySet(Rule):
         model = self.model
         callee = model.value_of(node.func)
         if isinstance(callee, Imported) and callee.qualname in _SET_START_METHOD:
-            if not _forced(node) and not any(isinstance(n, cst.Try) for n in model.ancestors):
+            if not _forced(node) and not _guarded(model.ancestors):
                 self._judge(node)
                 self._fixed.append(
                     (model.scope.node, model.statement_positions(), "another `set_start_method()`")
@@ -170,6 +175,21 @@ def _forced(call: cst.Call) -> bool:
         if keyword == "force" or (keyword is None and index == 1):
             return not (isinstance(arg.value, cst.Name) and arg.value.value == "False")
     return False
+
+
+def _guarded(ancestors: Sequence[cst.CSTNode]) -> bool:
+    """Inside a ``try``, or under an ``if`` that asks ``get_start_method()`` first."""
+    return any(
+        isinstance(node, cst.Try)
+        or (
+            isinstance(node, cst.If)
+            and any(
+                isinstance(name, cst.Name) and name.value == "get_start_method"
+                for name in descendants(node.test)
+            )
+        )
+        for node in ancestors
+    )
 
 
 def _ran_before(earlier: _Position, later: _Position) -> bool:
