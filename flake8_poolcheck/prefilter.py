@@ -3,7 +3,7 @@
 A pool comes from a factory, and every factory is reached through an import of a
 pool package (``multiprocessing``, ``multiprocess``, ``torch.multiprocessing``,
 ``billiard``) or of a factory the project declares, and is called by a name that
-contains ``Pool`` (or the declared factory's name); a child process, by ``Process``.
+contains ``Pool`` (or the declared factory's name); a child process, by ``Process(``.
 A file whose text lacks either cannot have a pool or a process, and is answered
 without importing LibCST or parsing. This module must stay free of LibCST: the front
 ends use it before they know they need the engine.
@@ -18,7 +18,7 @@ from flake8_poolcheck.settings import Settings
 #: Words one of which a file must contain to import a pool package.
 POOL_MODULE_ROOTS = ("multiprocess", "billiard")  # "multiprocess" covers "multiprocessing"
 #: Words one of which a file must contain to name a pool factory or type, or a process.
-POOL_NAMES = ("Pool", "Process")
+POOL_NAMES = ("Pool", "Process(")
 
 
 def _alternatives(words: set[str]) -> str:
