@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import PROCESS_KINDS
+from flake8_poolcheck.analysis.pools import PoolKind
 from flake8_poolcheck.analysis.state import Change, ModuleState
 from flake8_poolcheck.analysis.tasks import ModuleTask
 from flake8_poolcheck.analysis.values import Function, FunctionPlace, Partial
@@ -94,7 +94,7 @@ class ParentStateNotInWorker(Rule):
         "A process-pool task reads module state the parent changes at run time: spawn and"
         " forkserver workers see its import-time value instead, silently."
     )
-    kinds = PROCESS_KINDS
+    kinds = frozenset({PoolKind.PROCESS, PoolKind.DILL})
     _state: ModuleState = per_file(ModuleState)
     _submitted: list[_Submitted] = per_file(list)
 
