@@ -203,7 +203,9 @@ class Linter:
         ]
 
     def new_model(self) -> SemanticModel:
-        return SemanticModel(self._factories, self._methods)
+        model = SemanticModel(self._factories, self._methods)
+        model.default_start_method = self.settings.assumed_start_method  # the code may say more
+        return model
 
     def _walk(self, module: cst.Module) -> list[Report]:
         reports: list[Report] = []
