@@ -8,13 +8,14 @@ being visited) and asks it questions at the end of the module.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
 
 from flake8_poolcheck.analysis.scopes import ScopeKind, is_main_guard, names_bound_by
 from flake8_poolcheck.analysis.semantic import SemanticModel
+from flake8_poolcheck.analysis.tree import children
 from flake8_poolcheck.analysis.values import Function, FunctionPlace, Imported, PoolValue
 
 #: Methods that change a list, dict or set in place.
@@ -51,8 +52,7 @@ class Call:
 class ModuleState:
     """What the walk has seen of module-level state."""
 
-    #: Names bound when the module is imported (by any statement before the main block,
-    #: by assignments after it).
+    #: Names the module's own code binds when it is imported (see ``import_time_names``).
     import_time: set[str] = field(default_factory=set)
     changes: list[Change] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
@@ -63,7 +63,6 @@ class ModuleState:
     #: Module names each module function reads (its own parameters and locals excluded).
     reads: dict[str, set[str]] = field(default_factory=dict)
     _order: int = 0
-    _main_seen: bool = False
 
     # -- fed by the walk ------------------------------------------------------------
 
@@ -76,12 +75,6 @@ class ModuleState:
         function = model.enclosing_module_function
         if function is not None and model.name_is_read and not _local(model, node.value):
             self.reads.setdefault(function.name.value, set()).add(node.value)
-
-    def if_statement(self, model: SemanticModel, node: cst.If) -> None:
-        """Before the first main block: every module name bound so far is bound at import."""
-        if not self._main_seen and model.scope.kind is ScopeKind.MODULE and is_main_guard(node):
-            self._main_seen = True
-            self.import_time.update(model.scope.bindings)
 
     def defined(self, model: SemanticModel, node: cst.FunctionDef | cst.ClassDef) -> None:
         """A ``def`` or ``class`` ends (its own scope still current): one in the main
@@ -101,8 +94,6 @@ class ModuleState:
     def assigned(self, model: SemanticModel, target: cst.BaseExpression) -> None:
         """``target`` is assigned (``=``, ``+=``, annotated)."""
         if model.at_import_time and not model.in_main_guard:
-            if model.scope.kind is ScopeKind.MODULE:
-                self.import_time.update(name.value for name in names_bound_by(target))
             return
         for name in names_bound_by(target):
             in_function = model.enclosing_module_function is not None
@@ -177,6 +168,41 @@ class ModuleState:
             self.changes.append(Change(name, how, binds, function.name.value, self.tick()))
         elif model.scope.kind is ScopeKind.MODULE and model.in_main_guard:
             self.changes.append(Change(name, how, binds, None, self.tick()))
+
+
+def import_time_names(module: cst.Module) -> set[str]:
+    """The names the module's code binds when it is imported: by imports, ``def``,
+    ``class``, assignments, ``for``, ``with`` and ``except`` outside function and class
+    bodies and outside ``if __name__ == "__main__":``."""
+    found: set[str] = set()
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        for child in children(pending.pop()):
+            if isinstance(child, (cst.FunctionDef, cst.ClassDef)):
+                found.add(child.name.value)
+            elif isinstance(child, cst.If) and is_main_guard(child):
+                if child.orelse is not None:
+                    pending.append(child.orelse)
+            elif not isinstance(child, cst.Lambda):
+                found.update(_bound_by(child))
+                pending.append(child)
+    return found
+
+
+def _bound_by(node: cst.CSTNode) -> Iterator[str]:
+    """The names one node binds itself (its children aside)."""
+    if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For)):
+        yield from (name.value for name in names_bound_by(node.target))
+    elif isinstance(node, cst.AsName):  # import ... as, with ... as, except ... as
+        yield from (name.value for name in names_bound_by(node.name))
+    elif isinstance(node, cst.ImportAlias) and node.asname is None:
+        name: cst.BaseExpression = node.name
+        while isinstance(name, cst.Attribute):
+            name = name.value
+        if isinstance(name, cst.Name):
+            yield name.value
+    elif isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
+        yield node.target.value
 
 
 def _local(model: SemanticModel, name: str) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import PoolKind
-from flake8_poolcheck.analysis.state import Change, ModuleState
+from flake8_poolcheck.analysis.state import Change, ModuleState, import_time_names
 from flake8_poolcheck.analysis.tasks import ModuleTask
 from flake8_poolcheck.analysis.values import Function, FunctionPlace, Partial
 from flake8_poolcheck.rules import Rule, per_file
@@ -112,8 +112,8 @@ class ParentStateNotInWorker(Rule):
     def leave_AugAssign(self, node: cst.AugAssign) -> None:
         self._state.assigned(self.model, node.target)
 
-    def visit_If(self, node: cst.If) -> None:
-        self._state.if_statement(self.model, node)
+    def visit_Module(self, node: cst.Module) -> None:
+        self._state.import_time = import_time_names(node)
 
     def visit_Decorator(self, node: cst.Decorator) -> None:
         self._state.decorator(self.model, node)
