@@ -72,8 +72,10 @@ class ModuleState:
         return self._order
 
     def name(self, model: SemanticModel, node: cst.Name) -> None:
+        if not model.name_is_read or model.at_import_time:
+            return
         function = model.enclosing_module_function
-        if function is not None and model.name_is_read and not _local(model, node.value):
+        if function is not None and not _local(model, node.value):
             self.reads.setdefault(function.name.value, set()).add(node.value)
 
     def defined(self, model: SemanticModel, node: cst.FunctionDef | cst.ClassDef) -> None:
@@ -218,6 +220,8 @@ def _local(model: SemanticModel, name: str) -> bool:
 
 
 def _module_function(model: SemanticModel, expr: cst.BaseExpression) -> str | None:
+    if not isinstance(expr, cst.Name):
+        return None  # a module function is called by its name
     value = model.value_of(expr)
     if isinstance(value, Function) and value.place is FunctionPlace.MODULE:
         return value.node.name.value

@@ -93,16 +93,18 @@ class StartMethodAlreadySet(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         model = self.model
-        callee = model.value_of(node.func)
-        if isinstance(callee, Imported) and callee.qualname in _SET_START_METHOD:
-            if not _forced(node) and not _guarded(model.ancestors):
-                self._judge(node)
-                self._fixed.append(
-                    (model.scope.node, model.statement_positions(), "another `set_start_method()`")
-                )
+        func = node.func
+        name = func.attr if isinstance(func, cst.Attribute) else func
+        if isinstance(name, cst.Name) and name.value in ("set_start_method", "Process"):
+            callee = model.value_of(func)
+            if isinstance(callee, Imported) and callee.qualname in _SET_START_METHOD:
+                if not _forced(node) and not _guarded(model.ancestors):
+                    self._judge(node)
+                    where = model.statement_positions()
+                    self._fixed.append((model.scope.node, where, "another `set_start_method()`"))
+            elif isinstance(callee, Imported) and callee.qualname in PROCESS_FACTORIES:
+                self._starts_children.append(True)
             return
-        if isinstance(callee, Imported) and callee.qualname in PROCESS_FACTORIES:
-            self._starts_children.append(True)
         value = model.value_of(node)
         if (
             isinstance(value, PoolValue)

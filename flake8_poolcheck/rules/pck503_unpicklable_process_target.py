@@ -78,6 +78,9 @@ class UnpicklableProcessTarget(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        if name != "Process":
+            return
         context = self.model.value_of(func.value) if isinstance(func, cst.Attribute) else None
         start_method = None
         if isinstance(context, Context):
