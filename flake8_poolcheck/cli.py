@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--per-file-ignores", metavar="PATTERN:CODES", help="e.g. 'tests/*:PCK401,PCK403'"
     )
+    parser.add_argument(
+        "--start-methods",
+        metavar="METHODS",
+        help="the start methods used where the code does not say, e.g. 'fork'",
+    )
     parser.add_argument("--exclude", metavar="PATTERNS", help="replaces the default excludes")
     parser.add_argument("--extend-exclude", metavar="PATTERNS")
     parser.add_argument(
@@ -173,6 +178,7 @@ def _option_values(args: argparse.Namespace) -> dict[str, object]:
         "extend-ignore",
         "exclude",
         "extend-exclude",
+        "start-methods",
     ):
         given = getattr(args, option.replace("-", "_"))
         if given is not None:

@@ -206,7 +206,9 @@ class Linter:
     def new_model(
         self, parameter_pools: Mapping[tuple[cst.FunctionDef, str], Pool] = MappingProxyType({})
     ) -> SemanticModel:
-        return SemanticModel(self._factories, self._methods, parameter_pools)
+        model = SemanticModel(self._factories, self._methods, parameter_pools)
+        model.default_start_method = self.settings.assumed_start_method  # the code may say more
+        return model
 
     def _walk(self, module: cst.Module) -> list[Report]:
         """The rules' reports, from one walk, or from two when the first shows module

@@ -27,7 +27,11 @@ _OPTIONS = {
     "pool-factories": "qualified names of functions that return a process pool",
     "thread-pool-factories": "qualified names of functions that return a thread pool",
     "target-version": "the oldest Python the code runs on, like py39",
+    "start-methods": "the start methods the project's processes use where the code does not"
+    " say (fork: quiet for what breaks only under spawn and forkserver)",
 }
+#: The options that take comma-separated lists.
+_LISTS = frozenset({"pool-factories", "thread-pool-factories", "start-methods"})
 
 
 class Plugin:
@@ -47,7 +51,7 @@ class Plugin:
             manager.add_option(
                 f"--poolcheck-{option}",
                 parse_from_config=True,
-                comma_separated_list=option.endswith("factories"),
+                comma_separated_list=option in _LISTS,
                 default=None,
                 help=f"{help_text} (flake8-poolcheck)",
             )

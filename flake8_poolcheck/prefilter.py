@@ -4,9 +4,10 @@ A pool comes from a factory, and every factory is reached through an import of a
 pool package (``multiprocessing``, ``multiprocess``, ``torch.multiprocessing``,
 ``billiard``, ``concurrent.futures``) or of a factory the project declares, and is
 called by a name that contains ``Pool`` (``ProcessPoolExecutor`` too, or the declared
-factory's name). A file whose text lacks either
-cannot have a pool, and is answered without importing LibCST or parsing. This module
-must stay free of LibCST: the front ends use it before they know they need the engine.
+factory's name); a child process, by ``Process(``. A file whose text lacks either
+cannot have a pool or a process, and is answered without importing LibCST or parsing.
+This module must stay free of LibCST: the front ends use it before they know they need
+the engine.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ POOL_MODULE_ROOTS = (
     "billiard",
     "concurrent",
 )  # "multiprocess" covers "multiprocessing"
-#: Words one of which a file must contain to name a pool factory or type.
-POOL_NAMES = ("Pool",)
+#: Words one of which a file must contain to name a pool factory or type, or a process.
+POOL_NAMES = ("Pool", "Process(")
 
 
 def _alternatives(words: set[str]) -> str:

@@ -20,6 +20,8 @@ _VERSION_RE = re.compile(r"^(?:py)?3\.?([0-9]{1,2})$")
 
 #: The oldest Python the checker targets when the project does not say.
 DEFAULT_TARGET_VERSION = (3, 9)
+#: The start methods a project can say its processes use.
+START_METHODS = ("fork", "spawn", "forkserver")
 
 
 class SettingsError(ValueError):
@@ -60,6 +62,16 @@ def parse_target_version(value: str) -> tuple[int, int]:
     return (3, int(match.group(1)))
 
 
+def parse_start_methods(values: Iterable[str]) -> tuple[str, ...]:
+    """``["fork"]`` -> ``("fork",)``, each one a start method."""
+    methods = tuple(value.strip().lower() for value in values)
+    for method in methods:
+        if method not in START_METHODS:
+            known = ", ".join(START_METHODS)
+            raise SettingsError(f"start-methods: {method!r} is not one of {known}")
+    return methods
+
+
 def _longest(code: str, prefixes: Iterable[str]) -> int:
     return max((len(p) for p in prefixes if code.startswith(p)), default=-1)
 
@@ -80,6 +92,15 @@ class Settings:
     target_version: tuple[int, int] = DEFAULT_TARGET_VERSION
     pool_factories: tuple[str, ...] = ()
     thread_pool_factories: tuple[str, ...] = field(default=())
+    #: The start methods the project's processes use where the code does not say; empty:
+    #: any (the rules then assume spawn or forkserver, the default on macOS, Windows and
+    #: Linux from Python 3.14).
+    start_methods: tuple[str, ...] = ()
+
+    @property
+    def assumed_start_method(self) -> str | None:
+        """The start method of code that does not name one, when the project says."""
+        return "fork" if set(self.start_methods) == {"fork"} else None
 
     def is_enabled(self, code: str, *, opt_in: bool = False) -> bool:
         """Whether a rule runs: the most specific matching prefix decides, ignore wins ties.
@@ -128,6 +149,7 @@ LIST_OPTIONS = (
     "extend-exclude",
     "pool-factories",
     "thread-pool-factories",
+    "start-methods",
 )
 BOOL_OPTIONS = ("unsafe-fixes",)
 STR_OPTIONS = ("target-version", "output-format")
@@ -178,4 +200,5 @@ def build_settings(
         else defaults.target_version,
         pool_factories=names("pool-factories"),
         thread_pool_factories=names("thread-pool-factories"),
+        start_methods=parse_start_methods(names("start-methods")),
     )

@@ -39,7 +39,7 @@ MEMORY_LIMIT = 2**30  # bytes of address space for a subprocess, so that /dev/ze
         (b"[tool.poolcheck\n", (), "pyproject.toml: cannot read: invalid TOML"),
         (b"x = " + b"[" * 5000, (), "pyproject.toml: cannot read: nested too deeply"),
         (b'[tool.poolcheck]\nselect = ["PCK999"]\n', (), "select: 'PCK999' matches no rule"),
-        (b'[tool.poolcheck]\nfixable = ["PCK5"]\n', (), "fixable: 'PCK5' matches no rule"),
+        (b'[tool.poolcheck]\nfixable = ["PCK8"]\n', (), "fixable: 'PCK8' matches no rule"),
         (b"", ("--select", "PCK999"), "select: 'PCK999' matches no rule"),
         (b"", ("--select", ""), "select: '' is not a PCK code"),
         (b"", ("--extend-select", "PCK99"), "extend-select: 'PCK99' matches no rule"),

@@ -138,6 +138,7 @@ def test_nearest_pyproject_with_a_poolcheck_table(
         ('per-file-ignores = ["x"]', "per-file-ignores: expected a table"),
         ('per-file-ignores = { "x" = ["F401"] }', "'F401' is not a PCK code"),
         ("pool-factories = 3", "pool-factories: expected a list of strings"),
+        ('start-methods = ["fok"]', "start-methods: 'fok' is not one of fork, spawn, forkserver"),
         ("[tool.poolcheck.nested]", "nested: unknown setting"),
         ("select = [", "cannot read"),
     ],
@@ -155,3 +156,54 @@ def test_wrong_values_are_clear_errors(
 def test_selectors_are_checked_against_every_rule_code() -> None:
     """The codes read from the rule modules' names are exactly the rules' own."""
     assert rule_codes() == {rule.code for rule in all_rules()}
+
+
+FORK_ONLY = (
+    "import multiprocessing\n"
+    "\n"
+    "CONFIG = None\n"
+    "\n"
+    "\n"
+    "def work(x):\n"
+    "    return (x, CONFIG)\n"
+    "\n"
+    "\n"
+    "def run(items):\n"
+    "    with multiprocessing.Pool() as pool:\n"
+    "        pool.map(work, items)\n"
+    "    with multiprocessing.get_context('spawn').Pool() as pool:\n"
+    "        return pool.map(work, items)\n"
+    "\n"
+    "\n"
+    "if __name__ == '__main__':\n"
+    "    CONFIG = 3\n"
+    "    run([1])\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "lines"),
+    [
+        ("", (), {12, 14}),
+        ('start-methods = ["fork"]', (), {14}),  # an explicit spawn context still spawns
+        ('start-methods = ["fork", "forkserver"]', (), {12, 14}),
+        ("", ("--start-methods", "fork"), {14}),
+        ('start-methods = ["fork"]', ("--start-methods", "spawn"), {12, 14}),
+    ],
+)
+def test_start_methods(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    config: str,
+    args: tuple[str, ...],
+    lines: set[int],
+) -> None:
+    """Saying the project's processes fork silences what breaks only under spawn and
+    forkserver, where the code does not name a method itself."""
+    monkeypatch.chdir(tmp_path)
+    Path("job.py").write_text(FORK_ONLY)
+    Path("pyproject.toml").write_text(f"[tool.poolcheck]\n{config}\n")
+    assert main(["--output-format", "json", "--select", "PCK501", *args, "job.py"]) == 1
+    found = {item["location"]["row"] for item in json.loads(capsys.readouterr().out)}
+    assert found == lines

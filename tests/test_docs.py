@@ -157,3 +157,18 @@ def test_every_package_is_shipped() -> None:
         for init in (ROOT / "flake8_poolcheck").rglob("__init__.py")
     }
     assert packages == found
+
+
+def test_readme_audit_output_is_real(capsys: pytest.CaptureFixture[str]) -> None:
+    """The lines the 3.14 audit section shows are lines the command prints, and its count."""
+    from flake8_poolcheck.cli import main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Ready for Python 3.14?", 1)[1].split("\n## ", 1)[0]
+    shown = section.split("$ poolcheck --select PCK5 fixtures/\n", 1)[1].split("```", 1)[0]
+    *lines, ellipsis, count = shown.splitlines()
+    assert ellipsis == "…"
+    main(["--isolated", "--select", "PCK5", str(ROOT / "fixtures")])
+    printed = capsys.readouterr().out.replace(f"{ROOT / 'fixtures'}/", "fixtures/").splitlines()
+    assert set(lines) <= set(printed)
+    assert printed[-1] == count

@@ -130,6 +130,17 @@ def test_flake8_config_options(tmp_path: Path) -> None:
     assert flake8("job.py", cwd=tmp_path) == {("job.py", 7, 25, "PCK101")}
 
 
+def test_flake8_start_methods(tmp_path: Path) -> None:
+    (tmp_path / "job.py").write_text(
+        "import multiprocessing\n\n\n"
+        "def run(items):\n    process = multiprocessing.Process(target=lambda: None)\n"
+    )
+    assert flake8("--select=PCK", "job.py", cwd=tmp_path) == {("job.py", 5, 39, "PCK503")}
+    assert (
+        flake8("--select=PCK", "--poolcheck-start-methods=fork", "job.py", cwd=tmp_path) == set()
+    )
+
+
 OPT_IN_SOURCE = (
     "import multiprocessing\n\n\n"
     "def run(pool: multiprocessing.pool.Pool, items):\n"

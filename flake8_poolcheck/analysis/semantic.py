@@ -269,10 +269,12 @@ class SemanticModel(Bindings):
         package, _, name = func.qualname.rpartition(".")
         if name == "get_context" and package in CONTEXT_PACKAGES:
             method = string_literal(call.args[0].value) if call.args else None
-            return Context(CONTEXT_PACKAGES[package], method)
+            return Context(CONTEXT_PACKAGES[package], method, explicit=bool(call.args))
         if func.qualname in CONTEXT_CLASSES:
             return Context(
-                CONTEXT_PACKAGES[package.rpartition(".")[0]], CONTEXT_CLASSES[func.qualname]
+                CONTEXT_PACKAGES[package.rpartition(".")[0]],
+                CONTEXT_CLASSES[func.qualname],
+                explicit=True,
             )
         if func.qualname in AS_COMPLETED_NAMES and call.args:
             futures = self.value_of(call.args[0].value)

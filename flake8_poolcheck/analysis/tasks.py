@@ -12,7 +12,13 @@ import libcst as cst
 from flake8_poolcheck.analysis.pools import PoolCall, PoolKind
 from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tree import descendants
-from flake8_poolcheck.analysis.values import Function, FunctionPlace, Partial, Value
+from flake8_poolcheck.analysis.values import (
+    Function,
+    FunctionPlace,
+    LambdaFunction,
+    Partial,
+    Value,
+)
 from flake8_poolcheck.diagnostics import Applicability, Fix
 
 _DOCSTRINGS = (cst.SimpleString, cst.ConcatenatedString)
@@ -268,3 +274,20 @@ def module_task(
     value = model.value_of(pool_call.task.value)
     function = _module_def(value.func if isinstance(value, Partial) else value)
     return ModuleTask(pool_call, pool_call.task, function) if function is not None else None
+
+
+def unpicklable_callable(value: Value) -> tuple[str, str] | None:
+    """How a callable that pickle cannot send is described, and the error it raises.
+
+    None when the callable pickles by reference (a module-level function) or when
+    the checker does not know what it is.
+    """
+    if isinstance(value, LambdaFunction):
+        return "a lambda", "AttributeError" if value.in_function else "PicklingError"
+    if isinstance(value, Function) and value.place is FunctionPlace.NESTED:
+        return f"the nested function `{value.node.name.value}`", "AttributeError"
+    if isinstance(value, Partial):
+        inner = unpicklable_callable(value.func)
+        if inner is not None:
+            return f"a functools.partial of {inner[0]}", inner[1]
+    return None

@@ -40,6 +40,8 @@ class Context(Value):
 
     kind: PoolKind
     start_method: str | None
+    #: The code names the method (``get_context(method)``), maybe one only known at run time.
+    explicit: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,37 +10,16 @@ from flake8_poolcheck.analysis.tasks import (
     indexed_lambda_target,
     star_lambda_target,
     starmap_fix,
+    unpicklable_callable,
 )
 from flake8_poolcheck.analysis.tree import source
 from flake8_poolcheck.analysis.values import (
     Factory,
-    Function,
-    FunctionPlace,
-    LambdaFunction,
-    Partial,
-    Value,
 )
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule, per_file
 
 _MOVE_IT = "define it with `def` at module level"
-
-
-def unpicklable_callable(value: Value) -> tuple[str, str] | None:
-    """How a callable that pickle cannot send is described, and the error it raises.
-
-    None when the callable pickles by reference (a module-level function) or when
-    the checker does not know what it is.
-    """
-    if isinstance(value, LambdaFunction):
-        return "a lambda", "AttributeError" if value.in_function else "PicklingError"
-    if isinstance(value, Function) and value.place is FunctionPlace.NESTED:
-        return f"the nested function `{value.node.name.value}`", "AttributeError"
-    if isinstance(value, Partial):
-        inner = unpicklable_callable(value.func)
-        if inner is not None:
-            return f"a functools.partial of {inner[0]}", inner[1]
-    return None
 
 
 def _message(where: str, what: str, consequence: str) -> str:

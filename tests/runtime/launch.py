@@ -2,10 +2,10 @@
 
     python launch.py KIND FIXTURE [CASE]
 
-KIND is fork, spawn, forkserver, thread, dill, executor-fork, executor-spawn,
-executor-forkserver (a ``ProcessPoolExecutor`` with that start method) or
-thread-executor. The fixture runs as the real
-``__main__`` module (so spawn and forkserver workers can import it). With CASE,
+KIND is fork, spawn, forkserver (made the default start method, not fixed), thread,
+dill, executor-fork, executor-spawn, executor-forkserver (a ``ProcessPoolExecutor``
+with that start method, also made the default) or thread-executor. The fixture runs as
+the real ``__main__`` module (so spawn and forkserver workers can import it). With CASE,
 the function of that name is called, with a pool of KIND when it takes one;
 without, the program itself is the case.
 
@@ -201,7 +201,11 @@ def main() -> None:
     case = sys.argv[3] if len(sys.argv) > 3 else None
     method = kind.removeprefix("executor-")
     if method in ("fork", "spawn", "forkserver"):
-        multiprocessing.set_start_method(method)
+        # The method becomes the platform's default, as forkserver became Linux's in Python
+        # 3.14, without fixing it: a fixture may still call set_start_method() as a program
+        # would.
+        default = multiprocessing.context._default_context
+        default._default_context = multiprocessing.get_context(method)  # type: ignore[attr-defined]
     sys.path.insert(0, os.path.dirname(path))
     module = types.ModuleType("__main__")
     module.__file__ = path
