@@ -170,10 +170,10 @@ CLOCK = time.process_time
 #: The steps of one Linter.check, in the order they run. Each is timed on its own (a step
 #: that runs inside another is not counted twice); "rest" is what the check does besides.
 STEPS = {
-    "depth guard": "ast.parse depth guard (_too_deep_for_libcst)",
+    "depth guard": "ast.parse and the depth guard (_python_tree)",
     "parse": "libcst.parse_module (engine._parse)",
     "walk": "walk: semantic model + all rules",
-    "positions": "positions (SourcePositions)",
+    "positions": "positions (Positions)",
     "diagnostics": "diagnostics, besides positions",
     "noqa": "noqa (NoqaMap)",
     "rest": "the rest of Linter.check",
@@ -217,6 +217,7 @@ class _StepClock:
     def check(self, linter: Any, source: bytes) -> None:
         from flake8_poolcheck import engine
         from flake8_poolcheck.noqa import NoqaMap
+        from flake8_poolcheck.positions import Positions
 
         def parse(text: Any) -> Any:
             self.module = original_parse(text)
@@ -227,12 +228,14 @@ class _StepClock:
             "TimedNoqaMap", (NoqaMap,), {"suppresses": self.timed("noqa", NoqaMap.suppresses)}
         )
         patches = {
+            (engine, "_python_tree"): self.timed("depth guard", engine._python_tree),
             (engine, "_too_deep_for_libcst"): self.timed(
                 "depth guard", engine._too_deep_for_libcst
             ),
             (engine, "_parse"): self.timed("parse", parse),
             (engine.Linter, "_walk"): self.timed("walk", engine.Linter._walk),
-            (engine, "_positions"): self.timed("positions", engine._positions),
+            (engine, "Positions"): self.timed("positions", Positions),
+            (Positions, "span"): self.timed("positions", Positions.span),
             (engine, "_diagnostics"): self.timed("diagnostics", engine._diagnostics),
             (engine, "NoqaMap"): self.timed("noqa", timed_noqa),
         }

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
-import functools
 import gc
 import re
 import subprocess
@@ -32,7 +31,7 @@ from flake8_poolcheck.analysis.tree import NODE_TYPES, child_fields
 from flake8_poolcheck.diagnostics import Applicability, Diagnostic, Fix, TextEdit
 from flake8_poolcheck.files import FileError, decode_source
 from flake8_poolcheck.noqa import NoqaMap
-from flake8_poolcheck.positions import SourcePositions, Span
+from flake8_poolcheck.positions import Positions, Span
 from flake8_poolcheck.prefilter import Prefilter
 from flake8_poolcheck.rules import Report, all_rules
 from flake8_poolcheck.settings import Settings
@@ -86,28 +85,35 @@ class Linter:
 
     @_recursion_headroom()
     def check(
-        self, source: Source, *, respect_noqa: bool = True, text_edits: bool = False
+        self,
+        source: Source,
+        *,
+        respect_noqa: bool = True,
+        text_edits: bool = False,
+        tree: ast.Module | None = None,
     ) -> list[Diagnostic]:
         """The diagnostics for one file's text (noqa applied unless told otherwise).
 
-        With ``text_edits``, each fix also says what it changes in lines of text.
+        With ``text_edits``, each fix also says what it changes in lines of text. ``tree``:
+        Python's own tree of the text, when the caller has one (flake8 hands plugins one),
+        so that the engine need not parse it again.
         """
-        module, diagnostics = self._lint(source, respect_noqa=respect_noqa)
-        if module is None or not text_edits:
+        parsed, diagnostics = self._lint(source, respect_noqa=respect_noqa, tree=tree)
+        if parsed is None or not text_edits:
             return diagnostics
-        return [_with_text_edits(module, diagnostic) for diagnostic in diagnostics]
+        return [_with_text_edits(parsed, diagnostic) for diagnostic in diagnostics]
 
     @_recursion_headroom()
     def fix(self, source: bytes, *, respect_noqa: bool = True) -> FixResult:
         """Apply every fix the settings allow, until the text stops changing."""
         fixed: Counter[str] = Counter()
-        module, diagnostics = self._lint(source, respect_noqa=respect_noqa)
+        parsed, diagnostics = self._lint(source, respect_noqa=respect_noqa, fixing=True)
         for _ in range(MAX_FIX_PASSES):
-            chosen = self._fixes_to_apply(module, diagnostics)
-            if module is None or not chosen:
+            chosen = self._fixes_to_apply(parsed, diagnostics)
+            if parsed is None or not chosen:
                 break
             try:
-                new_source = _apply(module, [fix for _, fix in chosen]).bytes
+                new_source = _apply(parsed.module, [fix for _, fix in chosen]).bytes
             except RecursionError:
                 return FixResult(source, diagnostics, fixed, f"cannot fix: {_TOO_DEEP}")
             if not _compiles(new_source) and _compiles(source):
@@ -115,14 +121,14 @@ class Linter:
                 return FixResult(source, diagnostics, fixed, error)
             source = new_source
             fixed.update(diagnostic.code for diagnostic, _ in chosen)
-            module, diagnostics = self._lint(source, respect_noqa=respect_noqa)
+            parsed, diagnostics = self._lint(source, respect_noqa=respect_noqa, fixing=True)
         return FixResult(source, diagnostics, fixed, None)
 
     def _fixes_to_apply(
-        self, module: cst.Module | None, diagnostics: list[Diagnostic]
+        self, parsed: _Parsed | None, diagnostics: list[Diagnostic]
     ) -> list[tuple[Diagnostic, Fix]]:
         """The applicable fixes, first come first served, none overlapping another."""
-        if module is None:
+        if parsed is None:
             return []
         allowed = {Applicability.SAFE}
         if self.settings.unsafe_fixes:
@@ -138,9 +144,8 @@ class Linter:
             return []
         chosen: list[tuple[Diagnostic, Fix]] = []
         taken: list[Span] = []
-        positions = _positions(module)
         for diagnostic, fix in candidates:
-            ranges = [positions[node] for node, _ in fix.edits]
+            ranges = [parsed.positions.span(node) for node, _ in fix.edits]
             if any(_overlaps(a, b) for a in ranges for b in taken):
                 continue
             chosen.append((diagnostic, fix))
@@ -148,51 +153,73 @@ class Linter:
         return chosen
 
     def _lint(
-        self, source: Source, *, respect_noqa: bool
-    ) -> tuple[cst.Module | None, list[Diagnostic]]:
+        self,
+        source: Source,
+        *,
+        respect_noqa: bool,
+        tree: ast.Module | None = None,
+        fixing: bool = False,
+    ) -> tuple[_Parsed | None, list[Diagnostic]]:
+        """The diagnostics, and the parsed file if any of them has a fix to apply."""
         if not self.prefilter.may_use_pools(source):
             return None, []
-        module, diagnostics = self._parse_and_walk(source)
+        parsed, diagnostics = self._parse_and_walk(source, tree, fixing)
         if respect_noqa and diagnostics:
             noqa = NoqaMap(source_text(source))
             diagnostics = [d for d in diagnostics if not noqa.suppresses(d.line, d.code)]
-        return module, diagnostics
+        return parsed, diagnostics
 
-    def _parse_and_walk(self, source: Source) -> tuple[cst.Module | None, list[Diagnostic]]:
+    def _parse_and_walk(
+        self, source: Source, tree: ast.Module | None, fixing: bool
+    ) -> tuple[_Parsed | None, list[Diagnostic]]:
         # A LibCST tree is a large acyclic graph: reference counting frees it, and the
         # cycle collector's passes over it only cost time (about 8% of a check).
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._parse_and_walk_unguarded(source)
+            return self._parse_and_walk_unguarded(source, tree, fixing)
         finally:
             if enabled:
                 gc.enable()
 
     def _parse_and_walk_unguarded(
-        self, source: Source
-    ) -> tuple[cst.Module | None, list[Diagnostic]]:
-        if _too_deep_for_libcst(source):
+        self, source: Source, tree: ast.Module | None, fixing: bool
+    ) -> tuple[_Parsed | None, list[Diagnostic]]:
+        try:
+            if tree is None:
+                tree = _python_tree(source)
+            too_deep = _too_deep_for_libcst(source, tree)
+        except RecursionError:  # too deep for Python itself
+            too_deep = True
+        if too_deep:
             return None, self._unparsable(_TOO_DEEP)
         try:
             module = _parse(source)
         except cst.ParserSyntaxError as error:
-            respaced = _tabs_as_spaces(source)
+            respaced = _tabs_as_spaces(source) if tree is not None else None
             if respaced is None:
                 return None, self._unparsable(error.message.removeprefix("parser error: "))
-            return None, _unfixable(self._parse_and_walk_unguarded(respaced)[1])
+            return None, _unfixable(self._parse_and_walk_unguarded(respaced, None, fixing)[1])
         except RecursionError:
             return None, self._unparsable(_TOO_DEEP)
         except (UnicodeDecodeError, LookupError, SyntaxError) as error:
             # SyntaxError: an unknown or broken coding cookie, found while decoding
             raise SourceError(f"cannot decode: {error}") from error
         try:
-            diagnostics = _diagnostics(module, self._walk(module))
+            reports = self._walk(module)
+            if not reports:
+                return None, []
+            text = source_text(source)
+            # Where the text may not be the module's code, positions come from the code,
+            # and a fix is offered only when the two are the same (LibCST lost nothing).
+            exact = not _may_lose_text(text)
+            positions = Positions(module, text if exact else None, tree)
+            diagnostics = _diagnostics(module, reports, positions)
+            if (fixing or not exact) and any(d.fix for d in diagnostics) and module.code != text:
+                return None, _unfixable(diagnostics)
         except RecursionError:
             return None, self._unparsable(_TOO_DEEP)
-        if diagnostics and _positions(module).code != source_text(source):
-            return None, _unfixable(diagnostics)  # LibCST lost some of the text
-        return module, diagnostics
+        return _Parsed(module, text, positions), diagnostics
 
     def _unparsable(self, reason: str) -> list[Diagnostic]:
         """What the enabled rules say of a file that cannot be parsed, at its start."""
@@ -210,19 +237,33 @@ class Linter:
         model.default_start_method = self.settings.assumed_start_method  # the code may say more
         return model
 
-    def _walk(self, module: cst.Module) -> list[Report]:
-        """The rules' reports, from one walk, or from two when the first shows module
-        functions whose unannotated parameters every call gives a pool: the second
-        walk knows those parameters as pools."""
-        reports: list[Report] = []
-        model = self.new_model()
-        walk(module, model, [rule(model, reports.append) for rule in self.rules])
+    def _walk(self, module: cst.Module) -> list[tuple[Report, cst.CSTNode | None]]:
+        """What the rules report, each with the top-level statement the walk was in when
+        it came (where its node is most likely to be found): from one walk, or from two
+        when the first shows module functions whose unannotated parameters every call
+        gives a pool (the second walk knows those parameters as pools)."""
+        reports: list[tuple[Report, cst.CSTNode | None]] = []
+        model = self._walk_once(module, self.new_model(), reports)
         parameter_pools = model.pools_passed_to_parameters()
         if parameter_pools:
-            reports = []
-            model = self.new_model(parameter_pools)
-            walk(module, model, [rule(model, reports.append) for rule in self.rules])
+            reports.clear()
+            self._walk_once(module, self.new_model(parameter_pools), reports)
         return reports
+
+    def _walk_once(
+        self,
+        module: cst.Module,
+        model: SemanticModel,
+        reports: list[tuple[Report, cst.CSTNode | None]],
+    ) -> SemanticModel:
+        """One walk of all the rules, adding what they report to ``reports``."""
+        ancestors = model.ancestors
+
+        def sink(report: Report) -> None:
+            reports.append((report, ancestors[1] if len(ancestors) > 1 else None))
+
+        walk(module, model, [rule(model, sink) for rule in self.rules])
+        return model
 
 
 def walk(module: cst.Module, model: SemanticModel, visitors: Sequence[object]) -> None:
@@ -234,6 +275,15 @@ def walk(module: cst.Module, model: SemanticModel, visitors: Sequence[object]) -
     visit = _handlers([model, *visitors], "visit_")
     leave = _handlers([*visitors, model], "leave_")
     _Walker(visit, leave, model.ancestors).walk(module)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A file that has diagnostics: its tree, its text, and where the tree's nodes are."""
+
+    module: cst.Module
+    text: str
+    positions: Positions
 
 
 @dataclass(frozen=True)
@@ -347,19 +397,9 @@ _FLAT_CHAINS: dict[type[ast.AST], Callable[[Any], int]] = {
 }
 
 
-def _too_deep_for_libcst(source: Source) -> bool:
-    """Whether the code nests deeper than MAX_NESTING levels, so LibCST must not see it
-    (see the figures above). Where Python cannot parse the code (newer syntax, or an
-    error), a child process shows whether LibCST's parser survives it.
-    """
-    verdict = _nesting_verdict(source)
-    if verdict is None and len(source) > _LIBCST_SAFE_SIZE:
-        return _crashes_libcst_in_child(source)
-    return bool(verdict)
-
-
-def _nesting_verdict(source: Source) -> bool | None:
-    """Whether the code nests deeper than MAX_NESTING; None if Python cannot parse it."""
+def _python_tree(source: Source) -> ast.Module | None:
+    """Python's own tree of the code; None where Python cannot parse it (newer syntax, an
+    error). Raises RecursionError where the code nests too deeply for Python itself."""
     try:
         with warnings.catch_warnings():  # the user's code's warnings are not ours to print
             warnings.simplefilter("ignore")
@@ -367,11 +407,22 @@ def _nesting_verdict(source: Source) -> bool | None:
                 # Building the symbol table (of text or bytes) parses without crashing and
                 # stops at three times the recursion limit: ``ast.parse`` is safe within.
                 symtable.symtable(source, "<poolcheck>", "exec")  # type: ignore[arg-type]
-            tree = ast.parse(source)
-    except (RecursionError, MemoryError):  # 3.11+: too deep; any: parser stack overflow
-        return True
+            return ast.parse(source)
+    except MemoryError as error:  # any version: the parser's stack overflowed
+        raise RecursionError(str(error)) from error
     except (SyntaxError, ValueError) as error:  # ValueError: null bytes, before 3.12
-        return True if "too many nested" in str(error) else None
+        if "too many nested" in str(error):
+            raise RecursionError(str(error)) from error
+        return None
+
+
+def _too_deep_for_libcst(source: Source, tree: ast.Module | None) -> bool:
+    """Whether the code nests deeper than MAX_NESTING levels, so LibCST must not see it
+    (see the figures above), judged on Python's tree of it. Where Python cannot parse the
+    code (``tree`` is None), a child process shows whether LibCST's parser survives it.
+    """
+    if tree is None:
+        return len(source) > _LIBCST_SAFE_SIZE and _crashes_libcst_in_child(source)
     return _nests_deeper(tree, MAX_NESTING)
 
 
@@ -431,13 +482,58 @@ def _unfixable(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return [dataclasses.replace(diagnostic, fix=None) for diagnostic in diagnostics]
 
 
+#: Characters around which LibCST 1.9 may not give back the text it parsed: it drops a form
+#: feed that begins a statement's line and a byte-order mark; CR and VT are left to the
+#: exact comparison as well. (Of the standard library's 1,779 files, LibCST gives back
+#: all but 2, both for ``except E :``.)
+_RISKY_CHARACTERS = ("\f", "\v", "\r", "\ufeff")
+#: Without a ``\b`` in front: 2 ms instead of 57 over the pool-heavy corpus, and a word
+#: that merely ends in "except" only costs a scan.
+_EXCEPT = re.compile(r"except\b")
+#: What the scan of an except clause looks at: brackets, colons and line ends.
+_CLAUSE_MARKS = re.compile(r"[][(){}:\n]")
+#: What makes the scan of an except clause unsure of where its colon is.
+_UNSURE = ("'", '"', "#", "\\", "lambda")
+
+
+def _may_lose_text(text: str) -> bool:
+    """Whether LibCST's code for the text may differ from it (else it is the text).
+
+    Generating the whole code to compare costs a third of the parse, so a check compares
+    only texts with a risky character or an except clause whose colon follows whitespace
+    (any clause the scan is unsure of counts as one). The fix loop always compares.
+    """
+    if any(character in text for character in _RISKY_CHARACTERS):
+        return True
+    return any(_spaced_except_colon(text, match.end()) for match in _EXCEPT.finditer(text))
+
+
+def _spaced_except_colon(text: str, start: int) -> bool:
+    """Whether the except clause from ``start`` (after the keyword) ends in whitespace and
+    its colon, as LibCST drops it; True where brackets, strings or comments make it unsure.
+    (``except`` in a comment or a string ends at the line's end, or counts as unsure.)"""
+    depth = 0
+    for mark in _CLAUSE_MARKS.finditer(text, start):
+        character = mark[0]
+        if character in "([{":
+            depth += 1
+        elif character in ")]}":
+            depth -= 1
+        elif depth <= 0:  # a colon or a line's end
+            clause = text[start : mark.start()]
+            if any(unsure in clause for unsure in _UNSURE):
+                return True
+            return character == ":" and text[mark.start() - 1].isspace()
+    return True
+
+
 #: The spaces, tabs and form feeds that begin a line.
 _INDENTATION = re.compile(r"(?:^|(?<=[\r\n]))[ \t\f]+")
 
 
 def _tabs_as_spaces(source: Source) -> str | None:
-    """The text with a space for each tab that begins a line, if that changes it and
-    Python accepts the text; else None.
+    """The text with a space for each tab that begins a line, if that changes it; else
+    None. Only for a text that Python accepts.
 
     LibCST refuses some mixes of tabs and spaces that Python accepts. Python accepts them
     only if its blocks come out the same whether a tab counts as 8 columns or as 1, so
@@ -445,9 +541,7 @@ def _tabs_as_spaces(source: Source) -> str | None:
     """
     text = source_text(source)
     respaced = _INDENTATION.sub(lambda indentation: indentation[0].replace("\t", " "), text)
-    if respaced == text or _nesting_verdict(text) is None:  # None: Python refuses it too
-        return None
-    return respaced
+    return None if respaced == text else respaced
 
 
 def source_text(source: Source) -> str:
@@ -460,23 +554,17 @@ def source_text(source: Source) -> str:
         raise SourceError(str(error)) from error
 
 
-@functools.lru_cache(maxsize=1)  # the fix loop asks again for the module it just linted
-def _positions(module: cst.Module) -> SourcePositions:
-    return SourcePositions(module)
-
-
-def _diagnostics(module: cst.Module, reports: list[Report]) -> list[Diagnostic]:
-    if not reports:
-        return []
-    positions = _positions(module)
+def _diagnostics(
+    module: cst.Module, reports: list[tuple[Report, cst.CSTNode | None]], positions: Positions
+) -> list[Diagnostic]:
     seen: set[tuple[str, int]] = set()
     diagnostics = []
-    for report in reports:
+    for report, statement in reports:
         key = (report.rule.code, id(report.node))
         if key in seen:
             continue
         seen.add(key)
-        where = positions[report.node]
+        where = positions.span(report.node, statement)
         fix = _with_comment_safety(module, report.fix)
         diagnostics.append(
             Diagnostic(
@@ -494,13 +582,13 @@ def _diagnostics(module: cst.Module, reports: list[Report]) -> list[Diagnostic]:
     return diagnostics
 
 
-def _with_text_edits(module: cst.Module, diagnostic: Diagnostic) -> Diagnostic:
+def _with_text_edits(parsed: _Parsed, diagnostic: Diagnostic) -> Diagnostic:
     """The diagnostic with its fix's change described as whole-line edits."""
     fix = diagnostic.fix
     if fix is None:
         return diagnostic
-    before = _positions(module).code.splitlines(keepends=True)
-    after = _apply(module, [fix]).code.splitlines(keepends=True)
+    before = parsed.text.splitlines(keepends=True)  # a fix is offered: it is the module's code
+    after = _apply(parsed.module, [fix]).code.splitlines(keepends=True)
     start = 0
     while start < min(len(before), len(after)) and before[start] == after[start]:
         start += 1

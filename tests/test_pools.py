@@ -10,9 +10,15 @@ import textwrap
 import libcst as cst
 import pytest
 
-from flake8_poolcheck.analysis.pools import PoolCall, PoolKind, methods_for
+from flake8_poolcheck.analysis.pools import GENERATOR, PoolCall, PoolKind, methods_for
 from flake8_poolcheck.analysis.semantic import SemanticModel
-from flake8_poolcheck.analysis.values import Function, FunctionPlace, ResultValue, Value
+from flake8_poolcheck.analysis.values import (
+    Function,
+    FunctionPlace,
+    ObjectValue,
+    ResultValue,
+    Value,
+)
 from flake8_poolcheck.engine import Linter, walk
 from flake8_poolcheck.settings import Settings
 
@@ -268,6 +274,36 @@ def test_function_places() -> None:
         FunctionPlace.MAIN_GUARD,
         FunctionPlace.MODULE,
     ]
+
+
+def test_generator_functions_before_and_after_their_def() -> None:
+    """The walk's answer (a def it has left) and the search's (one it has not) agree: a
+    ``yield`` counts in the def's own body only, not in a nested def, lambda or class, nor
+    in a nested def's decorator."""
+    code = """
+    def early():
+        probe(gen())
+        probe(plain())
+    def gen():
+        if True:
+            yield 1
+    def plain():
+        def inner():
+            yield 1
+        f = lambda: (yield)
+        class C:
+            x = (yield)
+        @(yield)
+        def decorated(): pass
+        return [x for x in (1, 2)]
+    probe(gen())
+    probe(plain())
+    """
+    found = probe(code)
+    generators = [
+        isinstance(value, ObjectValue) and value.unshareable is GENERATOR for value in found.values
+    ]
+    assert generators == [True, False, True, False]
 
 
 def test_method_table_matches_the_running_python() -> None:

@@ -22,7 +22,7 @@ from flake8_poolcheck.analysis.scopes import (
     is_read,
     names_bound_by,
 )
-from flake8_poolcheck.analysis.tree import SCOPES
+from flake8_poolcheck.analysis.tree import SCOPE_TYPES
 from flake8_poolcheck.analysis.values import (
     UNKNOWN,
     Factory,
@@ -84,7 +84,7 @@ class Bindings:
         """True inside the body of an ``if __name__ == "__main__":``."""
         ancestors = self.ancestors
         return any(
-            isinstance(node, cst.If) and ancestors[index + 1] is node.body and is_main_guard(node)
+            type(node) is cst.If and ancestors[index + 1] is node.body and is_main_guard(node)
             for index, node in enumerate(ancestors[:-1])
         )
 
@@ -92,7 +92,7 @@ class Bindings:
     def enclosing_function(self) -> cst.FunctionDef | None:
         """The innermost ``def`` being visited."""
         for node in reversed(self.ancestors):
-            if isinstance(node, cst.FunctionDef):
+            if type(node) is cst.FunctionDef:  # not isinstance: see SCOPE_TYPES
                 return node
         return None
 
@@ -100,9 +100,9 @@ class Bindings:
     def enclosing_module_function(self) -> cst.FunctionDef | None:
         """The module-level ``def`` (not a method) the walk is inside, if any."""
         for node in self.ancestors:
-            if isinstance(node, cst.ClassDef):
+            if type(node) is cst.ClassDef:
                 return None
-            if isinstance(node, cst.FunctionDef):
+            if type(node) is cst.FunctionDef:
                 return node
         return None
 
@@ -112,9 +112,9 @@ class Bindings:
         ancestors = self.ancestors
         positions: list[tuple[cst.CSTNode, int]] = []
         for parent, child in zip(ancestors, ancestors[1:]):
-            if isinstance(parent, SCOPES):
+            if type(parent) in SCOPE_TYPES:
                 positions = []
-            elif isinstance(parent, (cst.Module, cst.IndentedBlock)):
+            elif type(parent) is cst.Module or type(parent) is cst.IndentedBlock:
                 positions.append((parent, self._index_in(parent, child)))
         return positions
 

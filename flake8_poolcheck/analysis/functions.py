@@ -26,7 +26,7 @@ class FunctionFacts:
 
 def is_generator(function: cst.FunctionDef) -> bool:
     """Whether the function's own body yields (a nested def's ``yield`` does not count)."""
-    return any(isinstance(node, cst.Yield) for node in descendants(function.body))
+    return any(type(node) is cst.Yield for node in descendants(function.body))
 
 
 def walked_sources(function: cst.FunctionDef) -> list[cst.BaseExpression] | None:

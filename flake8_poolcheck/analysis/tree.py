@@ -53,6 +53,8 @@ NODE_TYPES = frozenset(_node_types(cst.CSTNode))
 
 #: Nodes that open a new scope: code inside them does not run where they stand.
 SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+#: The same, for ``type(x) in SCOPE_TYPES`` (LibCST's node classes have no subclasses).
+SCOPE_TYPES = frozenset(SCOPES)
 
 
 def child_fields(node_type: type) -> tuple[str, ...]:
@@ -78,11 +80,21 @@ def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 
 
 def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every node below ``node`` that runs with it: nested defs, lambdas and classes excluded."""
-    for child in children(node):
-        if not isinstance(child, SCOPES):
-            yield child
-            yield from descendants(child)
+    """Every node below ``node`` that runs with it, in source order: nested defs, lambdas
+    and classes excluded. (A stack, not recursive generators: those cost a frame per level
+    for every node yielded.)"""
+    stack = _runs_with(node)
+    while stack:
+        child = stack.pop()
+        yield child
+        stack.extend(_runs_with(child))
+
+
+def _runs_with(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The children of ``node`` that are not scopes, last first (ready to pop)."""
+    found = [child for child in children(node) if type(child) not in SCOPE_TYPES]
+    found.reverse()
+    return found
 
 
 def source(node: cst.CSTNode) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.functions import is_generator
 from flake8_poolcheck.analysis.pools import POOL_KINDS, PoolKind
 from flake8_poolcheck.analysis.tasks import module_task
 from flake8_poolcheck.rules import Rule
@@ -70,7 +69,7 @@ class GeneratorTask(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         found = module_task(self.model, node, self.kinds)
-        if found is None or not is_generator(found.function):
+        if found is None or not self.model.is_generator(found.function):
             return
         pool_call, task, function = found.pool_call, found.task, found.function
         if pool_call.pool.kind is PoolKind.THREAD:
