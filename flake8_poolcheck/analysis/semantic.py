@@ -42,7 +42,7 @@ from flake8_poolcheck.analysis.pools import (
     PoolKind,
     Returns,
 )
-from flake8_poolcheck.analysis.tree import SCOPE_TYPES
+from flake8_poolcheck.analysis.tree import SCOPE_TYPES, called_name
 from flake8_poolcheck.analysis.values import (
     UNKNOWN,
     Context,
@@ -186,17 +186,17 @@ class SemanticModel(Bindings):
         self._generators.setdefault(id(node), False)  # no ``yield`` came
 
     def leave_Call(self, node: cst.Call) -> None:
-        func = node.func
-        name = func.attr if isinstance(func, cst.Attribute) else func
-        if isinstance(name, cst.Name) and name.value == "set_start_method" and node.args:
-            value = self.value_of(func)
-            package = value.qualname.rpartition(".")[0] if isinstance(value, Imported) else ""
-            if package in CONTEXT_PACKAGES:
-                self.default_start_method = string_literal(node.args[0].value)
+        callee = self.value_of(node.func)
+        if (
+            called_name(node.func) == "set_start_method"
+            and node.args
+            and isinstance(callee, Imported)
+            and callee.qualname.rpartition(".")[0] in CONTEXT_PACKAGES
+        ):
+            self.default_start_method = string_literal(node.args[0].value)
         facts = self._own_facts()
         if facts is not None:
-            self._record_fact(facts, node)
-        callee = self.value_of(node.func)
+            self._record_fact(facts, node, callee)
         if isinstance(callee, Function) and callee.place is FunctionPlace.MODULE:
             self._note_arguments(callee.node, node)
 
@@ -247,12 +247,11 @@ class SemanticModel(Bindings):
             return None
         return self.functions.setdefault(function.name.value, FunctionFacts())
 
-    def _record_fact(self, facts: FunctionFacts, node: cst.Call) -> None:
+    def _record_fact(self, facts: FunctionFacts, node: cst.Call, callee: Value) -> None:
         value = self.value_of(node)
         if isinstance(value, PoolValue):
             facts.pools.append(value.pool)
             return
-        callee = self.value_of(node.func)
         if isinstance(callee, Function) and callee.place is FunctionPlace.MODULE:
             facts.calls.add(callee.node.name.value)
         elif isinstance(callee, Imported) and callee.qualname in PROCESS_FACTORIES:

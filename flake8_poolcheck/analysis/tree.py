@@ -97,6 +97,13 @@ def _runs_with(node: cst.CSTNode) -> list[cst.CSTNode]:
     return found
 
 
+def called_name(func: cst.BaseExpression) -> str | None:
+    """The name a call is made by: ``f`` in ``f()`` and in ``a.b.f()``; None for others."""
+    if type(func) is cst.Attribute:
+        return func.attr.value
+    return func.value if type(func) is cst.Name else None
+
+
 def source(node: cst.CSTNode) -> str:
     """The code of a node, as written (for messages)."""
     return cst.Module(body=()).code_for_node(node)

@@ -6,7 +6,7 @@ import libcst as cst
 
 from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, POOL_KINDS, PoolCall, Returns
 from flake8_poolcheck.analysis.scopes import ScopeKind
-from flake8_poolcheck.analysis.tree import descendants
+from flake8_poolcheck.analysis.tree import called_name, descendants
 from flake8_poolcheck.analysis.values import Function, Partial
 from flake8_poolcheck.rules import PerFunctionRule
 
@@ -164,12 +164,6 @@ def _reports_every_failure(handler: cst.ExceptHandler) -> bool:
         isinstance(name, cst.Name) and name.value in _BROAD for name in names
     )
     return broad and any(
-        isinstance(node, cst.Call) and _called_name(node.func) in _REPORTERS
+        isinstance(node, cst.Call) and called_name(node.func) in _REPORTERS
         for node in descendants(handler.body)
     )
-
-
-def _called_name(func: cst.BaseExpression) -> str | None:
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return func.value if isinstance(func, cst.Name) else None

@@ -12,7 +12,7 @@ from flake8_poolcheck.analysis.pools import (
     PROCESS_KINDS,
     PoolKind,
 )
-from flake8_poolcheck.analysis.tree import descendants
+from flake8_poolcheck.analysis.tree import called_name, descendants
 from flake8_poolcheck.analysis.values import Imported, PoolValue, string_literal
 from flake8_poolcheck.rules import Rule, per_file
 
@@ -94,8 +94,7 @@ class StartMethodAlreadySet(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         model = self.model
         func = node.func
-        name = func.attr if isinstance(func, cst.Attribute) else func
-        if isinstance(name, cst.Name) and name.value in ("set_start_method", "Process"):
+        if called_name(func) in ("set_start_method", "Process"):
             callee = model.value_of(func)
             if isinstance(callee, Imported) and callee.qualname in _SET_START_METHOD:
                 if not _forced(node) and not _guarded(model.ancestors):

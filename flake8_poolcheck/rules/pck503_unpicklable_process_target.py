@@ -6,6 +6,7 @@ import libcst as cst
 
 from flake8_poolcheck.analysis.pools import PROCESS_FACTORIES, PROCESS_KINDS, PoolKind
 from flake8_poolcheck.analysis.tasks import unpicklable_callable
+from flake8_poolcheck.analysis.tree import called_name
 from flake8_poolcheck.analysis.values import Context, Function, Imported
 from flake8_poolcheck.rules import Rule, per_file
 
@@ -78,8 +79,7 @@ class UnpicklableProcessTarget(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
-        if name != "Process":
+        if called_name(func) != "Process":
             return
         context = self.model.value_of(func.value) if isinstance(func, cst.Attribute) else None
         start_method = None
