@@ -143,9 +143,11 @@ class SemanticModel(Bindings):
             found = self._generators[key] = is_generator(function)
         return found
 
-    def start_method(self, pool: Pool) -> str | None:
-        """The start method the pool will use, as far as the module says."""
-        return pool.start_method or self.default_start_method
+    def runs_under_fork(self, named: str | None) -> bool:
+        """Whether processes of a context that names ``named`` (None: names no method) run
+        under fork, as far as the module and the project's settings say.
+        """
+        return (named or self.default_start_method) == "fork"
 
     def reaches(
         self, name: str, has: Callable[[FunctionFacts], object], depth: int | None = None

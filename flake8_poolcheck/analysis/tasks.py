@@ -9,12 +9,14 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import PoolCall, PoolKind
+from flake8_poolcheck.analysis.pools import PROCESS_FACTORIES, PoolCall, PoolKind
 from flake8_poolcheck.analysis.semantic import SemanticModel
-from flake8_poolcheck.analysis.tree import descendants
+from flake8_poolcheck.analysis.tree import called_name, descendants
 from flake8_poolcheck.analysis.values import (
+    Context,
     Function,
     FunctionPlace,
+    Imported,
     LambdaFunction,
     Partial,
     Value,
@@ -291,3 +293,48 @@ def unpicklable_callable(value: Value) -> tuple[str, str] | None:
         if inner is not None:
             return f"a functools.partial of {inner[0]}", inner[1]
     return None
+
+
+#: ``Process`` classes whose targets spawn and forkserver pickle with plain pickle.
+_PICKLED_PROCESSES = PROCESS_FACTORIES - {"multiprocess.Process"}
+
+
+@dataclass(frozen=True)
+class ProcessStart:
+    """A ``Process(target=...)`` whose target spawn and forkserver pickle at ``start()``."""
+
+    target: cst.Arg
+    #: The method its context names (``get_context("fork").Process``); None: the default.
+    start_method: str | None
+
+
+def pickled_process_start(model: SemanticModel, call: cst.Call) -> ProcessStart | None:
+    """``call`` as a ``Process(...)`` with a target that plain pickle sends under spawn
+    and forkserver; None for other calls, dill's ``Process``, and contexts whose method
+    is chosen at run time (``get_context(method)`` may be fork).
+    """
+    func = call.func
+    if called_name(func) != "Process":
+        return None
+    context = model.value_of(func.value) if isinstance(func, cst.Attribute) else None
+    start_method = None
+    if isinstance(context, Context):
+        if context.kind is PoolKind.DILL or (context.explicit and not context.start_method):
+            return None
+        start_method = context.start_method
+    callee = model.value_of(func)
+    target = _process_target(call)
+    if not (isinstance(callee, Imported) and callee.qualname in _PICKLED_PROCESSES):
+        return None
+    if target is None:
+        return None
+    return ProcessStart(target, start_method)
+
+
+def _process_target(call: cst.Call) -> cst.Arg | None:
+    """The ``target`` argument: by keyword, or second positional (after ``group``)."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "target":
+            return arg
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    return positional[1] if len(positional) > 1 else None

@@ -150,7 +150,7 @@ class UnpicklableTask(Rule):
     def leave_Module(self, node: cst.Module) -> None:
         # set_start_method("fork") may come after the pool in the source: decide at the end.
         for arg, what, error, start_method in self._initializers:
-            if (start_method or self.model.default_start_method) == "fork":
+            if self.model.runs_under_fork(start_method):
                 continue
             consequence = (
                 f"{error} at `Pool()` under the spawn and forkserver start methods (the default"

@@ -110,7 +110,7 @@ class PoolWithoutMainGuard(Rule):
         return [pool for pool in facts.pools if pool.kind in self.kinds and self._may_spawn(pool)]
 
     def _may_spawn(self, pool: Pool) -> bool:
-        return self.model.start_method(pool) != "fork"
+        return not self.model.runs_under_fork(pool.start_method)
 
 
 _NOUN = {

@@ -149,7 +149,7 @@ class ParentStateNotInWorker(Rule):
         in_workers = state.reachable(model, state.initializers)
         at_import = state.reachable(model, state.run_at_import)
         for submitted in self._submitted:
-            if model.start_method(submitted.task.pool_call.pool) == "fork":
+            if model.runs_under_fork(submitted.task.pool_call.pool.start_method):
                 continue
             in_task = state.reachable(model, [submitted.task.function.name.value])
             read = {

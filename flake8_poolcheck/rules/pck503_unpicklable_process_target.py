@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import PROCESS_FACTORIES, PROCESS_KINDS, PoolKind
-from flake8_poolcheck.analysis.tasks import unpicklable_callable
-from flake8_poolcheck.analysis.tree import called_name
-from flake8_poolcheck.analysis.values import Context, Function, Imported
+from flake8_poolcheck.analysis.pools import PROCESS_KINDS
+from flake8_poolcheck.analysis.tasks import pickled_process_start, unpicklable_callable
+from flake8_poolcheck.analysis.values import Function
 from flake8_poolcheck.rules import Rule, per_file
-
-#: ``Process`` classes whose targets spawn and forkserver pickle with plain pickle.
-_PICKLING = PROCESS_FACTORIES - {"multiprocess.Process"}
 
 
 class UnpicklableProcessTarget(Rule):
@@ -78,30 +74,20 @@ class UnpicklableProcessTarget(Rule):
     _found: list[tuple[cst.Arg, str, str, str | None]] = per_file(list)
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if called_name(func) != "Process":
+        process = pickled_process_start(self.model, node)
+        if process is None:
             return
-        context = self.model.value_of(func.value) if isinstance(func, cst.Attribute) else None
-        start_method = None
-        if isinstance(context, Context):
-            if context.kind is PoolKind.DILL or (context.explicit and not context.start_method):
-                return  # dill pickles lambdas; a method chosen at run time may be fork
-            start_method = context.start_method
-        callee = self.model.value_of(func)
-        target = _target(node)
-        if not (isinstance(callee, Imported) and callee.qualname in _PICKLING) or not target:
-            return
-        value = self.model.value_of(target.value)
+        value = self.model.value_of(process.target.value)
         found = unpicklable_callable(value)
         if isinstance(value, Function) and value.node.decorators:
             found = None  # a decorator may return anything (a staticmethod pickles with TypeError)
         if found is not None:
-            self._found.append((target, *found, start_method))
+            self._found.append((process.target, *found, process.start_method))
 
     def leave_Module(self, node: cst.Module) -> None:
         # set_start_method("fork") may come after the call in the source: decide at the end.
         for target, what, error, start_method in self._found:
-            if (start_method or self.model.default_start_method) == "fork":
+            if self.model.runs_under_fork(start_method):
                 continue
             self.report(
                 target,
@@ -110,12 +96,3 @@ class UnpicklableProcessTarget(Rule):
                 f" `start()` pickles the target and raises {error}; define it with `def` at"
                 " module level and pass what it needs in `args=`",
             )
-
-
-def _target(call: cst.Call) -> cst.Arg | None:
-    """The ``target`` argument: by keyword, or second positional (after ``group``)."""
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "target":
-            return arg
-    return positional[1] if len(positional) > 1 else None
