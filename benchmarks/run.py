@@ -219,8 +219,8 @@ class _StepClock:
         from flake8_poolcheck.noqa import NoqaMap
         from flake8_poolcheck.positions import Positions
 
-        def parse(text: Any) -> Any:
-            self.module = original_parse(text)
+        def parse(text: Any, **options: Any) -> Any:
+            self.module = original_parse(text, **options)
             return self.module
 
         original_parse = engine._parse

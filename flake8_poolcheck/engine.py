@@ -194,7 +194,7 @@ class Linter:
         if too_deep:
             return None, self._unparsable(_TOO_DEEP)
         try:
-            module = _parse(source)
+            module = _parse(source, python_accepts=tree is not None)
         except cst.ParserSyntaxError as error:
             respaced = _tabs_as_spaces(source) if tree is not None else None
             if respaced is None:
@@ -267,14 +267,25 @@ class Linter:
 
 
 def walk(module: cst.Module, model: SemanticModel, visitors: Sequence[object]) -> None:
-    """One walk of ``module`` that keeps ``model`` current and calls every visitor.
+    """One walk of ``module`` that keeps ``model`` current and calls every visitor (below
+    literals and annotations only when some visitor handles them: see _UNWALKED).
 
     The model sees each node first on the way down and last on the way up, so the
     visitors always find it describing the node they are visiting.
     """
     visit = _handlers([model, *visitors], "visit_")
     leave = _handlers([*visitors, model], "leave_")
-    _Walker(visit, leave, model.ancestors).walk(module)
+    unwalked = _UNWALKED.difference(visit, leave)
+    _Walker(visit, leave, model.ancestors, NODE_TYPES - unwalked).walk(module)
+
+
+#: What the walk does not enter unless a handler asks for it: literals (nothing below
+#: them but parentheses) and annotations, which no task runs: a parameter's annotation
+#: runs when the ``def`` does, in the parent, and a local variable's never.
+_UNWALKED = frozenset(
+    {cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.FormattedStringText}
+    | {cst.Annotation}
+)
 
 
 @dataclass(frozen=True)
@@ -297,13 +308,28 @@ class FixResult:
 def _handlers(objects: Sequence[object], prefix: str) -> dict[type[cst.CSTNode], list[_Handler]]:
     table: dict[type[cst.CSTNode], list[_Handler]] = {}
     for obj in objects:
-        for attribute in dir(type(obj)):
+        for node_type, attribute in _handled_types(type(obj), prefix):
+            table.setdefault(node_type, []).append(getattr(obj, attribute))
+    return table
+
+
+def _handled_types(cls: type, prefix: str) -> list[tuple[type[cst.CSTNode], str]]:
+    """The node types a class handles by methods named ``prefix`` + node type, and the
+    methods' names (read once per class: ``dir()`` is slow)."""
+    found = _HANDLED_TYPES.get((cls, prefix))
+    if found is None:
+        found = []
+        for attribute in dir(cls):
             if attribute.startswith(prefix):
                 node_type = getattr(cst, attribute[len(prefix) :], None)
                 if not (isinstance(node_type, type) and issubclass(node_type, cst.CSTNode)):
-                    raise TypeError(f"{type(obj).__name__}.{attribute} names no LibCST node")
-                table.setdefault(node_type, []).append(getattr(obj, attribute))
-    return table
+                    raise TypeError(f"{cls.__name__}.{attribute} names no LibCST node")
+                found.append((node_type, attribute))
+        _HANDLED_TYPES[cls, prefix] = found
+    return found
+
+
+_HANDLED_TYPES: dict[tuple[type, str], list[tuple[type[cst.CSTNode], str]]] = {}
 
 
 class _Walker:
@@ -314,23 +340,26 @@ class _Walker:
         visitors: dict[type[cst.CSTNode], list[_Handler]],
         leavers: dict[type[cst.CSTNode], list[_Handler]],
         ancestors: list[cst.CSTNode],
+        walked: frozenset[type[cst.CSTNode]],
     ) -> None:
         self._visitors = visitors
         self._leavers = leavers
         self._ancestors = ancestors
+        self._walked = walked
 
     def walk(self, node: cst.CSTNode) -> None:
         node_type = type(node)
         self._ancestors.append(node)
         for handler in self._visitors.get(node_type, ()):
             handler(node)
+        walked = self._walked
         for name in child_fields(node_type):
             child = getattr(node, name)
-            if type(child) in NODE_TYPES:
+            if type(child) in walked:
                 self.walk(child)
             elif type(child) is tuple or type(child) is list:
                 for item in child:
-                    if type(item) in NODE_TYPES:
+                    if type(item) in walked:
                         self.walk(item)
         for handler in self._leavers.get(node_type, ()):
             handler(node)
@@ -464,13 +493,45 @@ def _crashes_libcst_in_child(source: Source) -> bool:
     return child.returncode < 0  # killed by a signal
 
 
-def _parse(source: Source) -> cst.Module:
-    """LibCST's tree for the text; a file that ends in a lone CR keeps it (LibCST drops it)."""
-    module = cst.parse_module(source)
+def _parse(source: Source, *, python_accepts: bool) -> cst.Module:
+    """LibCST's tree for the text; a file that ends in a lone CR keeps it (LibCST drops it).
+
+    ``python_accepts``: Python's own parser took the text, so the nodes LibCST builds
+    need not be checked (see _unchecked_nodes).
+    """
+    with _unchecked_nodes() if python_accepts else contextlib.nullcontext():
+        module = cst.parse_module(source)
     ends_in_cr = source.endswith(b"\r") if isinstance(source, bytes) else source.endswith("\r")
     if ends_in_cr and not module.has_trailing_newline:
         return module.with_changes(has_trailing_newline=True)
     return module
+
+
+@contextlib.contextmanager
+def _unchecked_nodes() -> Iterator[None]:
+    """Build LibCST nodes without checking each one.
+
+    Every LibCST node checks itself when it is made (``CSTNode.__post_init__`` calls
+    ``_validate()``, which looks for what no parser makes: a bad operator spacing, a
+    missing parenthesis), and on pool-heavy code that is 13-15% of a parse. For text
+    that Python's own parser accepted the checks find nothing, so they are skipped while
+    LibCST parses it (LibCST's own source notes the same waste). Nodes made later, by
+    fixes, are checked as usual. If LibCST moves the hook, nothing is skipped.
+    """
+    node_class: Any = cst.CSTNode
+    checked = node_class.__dict__.get("__post_init__")
+    if checked is None:
+        yield
+        return
+    node_class.__post_init__ = _no_check
+    try:
+        yield
+    finally:
+        node_class.__post_init__ = checked
+
+
+def _no_check(node: cst.CSTNode) -> None:
+    """A LibCST node's self-check, skipped (see _unchecked_nodes)."""
 
 
 def _unfixable(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

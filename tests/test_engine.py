@@ -45,6 +45,28 @@ def test_walk_visits_in_source_order(name: str) -> None:
         pending.extend(ours)
 
 
+@pytest.mark.parametrize(
+    "name", ["typing.py", "asyncio/tasks.py", "multiprocessing/pool.py", "dataclasses.py"]
+)
+def test_unchecked_parse_builds_the_same_tree(name: str) -> None:
+    """Skipping LibCST's node checks for text Python accepts changes nothing in the tree,
+    and the checks are back afterwards."""
+    text = Path(sysconfig.get_paths()["stdlib"], name).read_text()
+    unchecked = engine_module._parse(text, python_accepts=True)
+    checked = engine_module._parse(text, python_accepts=False)
+    assert unchecked.deep_equals(checked)
+    assert unchecked.code == checked.code == text
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
+
+
+def test_a_parse_that_fails_restores_the_node_checks() -> None:
+    with pytest.raises(cst.ParserSyntaxError):
+        engine_module._parse("def f(:\n", python_accepts=True)
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
+
+
 def test_files_without_pool_modules_are_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object) -> None:
         raise AssertionError("parsed")
