@@ -331,6 +331,13 @@ def _handled_types(cls: type, prefix: str) -> list[tuple[type[cst.CSTNode], str]
 
 _HANDLED_TYPES: dict[tuple[type, str], list[tuple[type[cst.CSTNode], str]]] = {}
 
+#: The fields walked of nodes that hold a name that is neither a variable nor bound: the
+#: attribute in ``a.b``, the keyword in ``f(k=v)``.
+_WALKED_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {
+    cst.Attribute: ("value",),
+    cst.Arg: ("value",),
+}
+
 
 class _Walker:
     """A depth-first walk in source order that reads children without rebuilding nodes."""
@@ -353,7 +360,7 @@ class _Walker:
         for handler in self._visitors.get(node_type, ()):
             handler(node)
         walked = self._walked
-        for name in child_fields(node_type):
+        for name in _WALKED_FIELDS.get(node_type) or child_fields(node_type):
             child = getattr(node, name)
             if type(child) in walked:
                 self.walk(child)
