@@ -104,9 +104,9 @@ class SemanticModel(Bindings):
             return self._call_values[key]
         if type(expr) is cst.Lambda:
             return LambdaFunction(expr, in_function=not self.at_import_time)
-        if isinstance(expr, cst.IfExp):
+        if type(expr) is cst.IfExp:
             return self._pool_or_placeholder(expr)
-        if isinstance(expr, cst.ListComp) and isinstance(expr.elt, cst.Call):
+        if type(expr) is cst.ListComp and type(expr.elt) is cst.Call:
             element = self.value_of(expr.elt)
             if (
                 isinstance(element, ResultValue)
@@ -114,7 +114,7 @@ class SemanticModel(Bindings):
             ):
                 return Futures(element.pool_call)
             return UNKNOWN
-        if isinstance(expr, cst.GeneratorExp):
+        if type(expr) is cst.GeneratorExp:
             source = self.value_of(expr.for_in.iter)
             inner = source.lazy if isinstance(source, ObjectValue) else None
             lazy = inner and Lazy(f"a generator expression over {inner.what}", inner.infinite)

@@ -10,8 +10,6 @@ from flake8_poolcheck.analysis.tree import called_name, descendants
 from flake8_poolcheck.analysis.values import Function, Partial
 from flake8_poolcheck.rules import PerFunctionRule
 
-_COMPREHENSIONS = (cst.ListComp, cst.SetComp)
-
 
 class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
     """## What it does
@@ -105,9 +103,9 @@ class DiscardedAsyncResult(PerFunctionRule[list[tuple[str, PoolCall]]]):
     def _unchecked_result(self, node: cst.BaseExpression) -> PoolCall | None:
         """The pool call whose result ``node`` is (or, for a comprehension, each of its
         elements is), when nothing else will see the task's exception."""
-        if isinstance(node, _COMPREHENSIONS):
+        if type(node) is cst.ListComp or type(node) is cst.SetComp:
             node = node.elt
-        if not isinstance(node, cst.Call):
+        if type(node) is not cst.Call:
             return None
         pool_call = self.pool_call(node)
         if pool_call is None or pool_call.method.returns is Returns.VALUE:

@@ -176,7 +176,7 @@ class UnawaitedWorkInWith(Rule):
             self._ended.pop(node.value, None)  # rebound: a new value
             return
         parent = ancestors[-2]
-        attribute = parent.attr.value if isinstance(parent, cst.Attribute) else None
+        attribute = parent.attr.value if type(parent) is cst.Attribute else None
         if not self._blocks:
             if node.value in self._ended and attribute not in _NOT_WAITING:
                 self._report_late_read(node, self._ended.pop(node.value))
@@ -213,7 +213,7 @@ class UnawaitedWorkInWith(Rule):
     @staticmethod
     def _appended_to(ancestors: list[cst.CSTNode]) -> str | None:
         """``L`` when the node is the argument of ``L.append(node)``."""
-        if len(ancestors) < 3 or not isinstance(ancestors[-2], cst.Arg):
+        if len(ancestors) < 3 or type(ancestors[-2]) is not cst.Arg:
             return None
         call = ancestors[-3]
         if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):

@@ -6,25 +6,29 @@ import libcst as cst
 
 from flake8_poolcheck.analysis.pools import EXECUTOR_KINDS, POOL_KINDS, Pool, PoolCall
 from flake8_poolcheck.analysis.semantic import SemanticModel
-from flake8_poolcheck.analysis.tree import SCOPES
+from flake8_poolcheck.analysis.tree import SCOPE_TYPES
 from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule, per_file
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+_COMPREHENSION_TYPES = frozenset(_COMPREHENSIONS)
 
 
 def innermost_loop(model: SemanticModel) -> cst.CSTNode | None:
     """The loop the node being visited runs once per iteration of (a ``for``/``while``
-    body or a comprehension's element) within its own scope, if any."""
+    body or a comprehension's element) within its own scope, if any. (``type()`` tests:
+    this runs for every call, and isinstance() misses on LibCST's classes are slow.)"""
     ancestors = model.ancestors
     for index in range(len(ancestors) - 2, -1, -1):
         node, child = ancestors[index], ancestors[index + 1]
-        if isinstance(node, SCOPES):
+        if type(node) in SCOPE_TYPES:
             return None
-        if isinstance(node, (cst.For, cst.While)) and child is node.body:
+        if (type(node) is cst.For or type(node) is cst.While) and child is node.body:
             return node
-        if isinstance(node, _COMPREHENSIONS) and child is not node.for_in:
-            return node
+        if type(node) in _COMPREHENSION_TYPES:
+            assert isinstance(node, _COMPREHENSIONS)
+            if child is not node.for_in:
+                return node
     return None
 
 
