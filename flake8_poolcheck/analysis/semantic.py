@@ -52,6 +52,8 @@ from flake8_poolcheck.analysis.values import (
     Futures,
     Imported,
     LambdaFunction,
+    LocalClass,
+    LocalInstance,
     ObjectValue,
     Partial,
     PoolValue,
@@ -287,6 +289,8 @@ class SemanticModel(Bindings):
             return ObjectValue(GENERATOR, self._generator_source(func.node))
         if isinstance(func, Function) and func.place is FunctionPlace.MODULE:
             return self._returned_pool(func.node, call)
+        if isinstance(func, LocalClass):
+            return LocalInstance(func.node)
         if self._is_path_walk(call):
             return ObjectValue(None, Lazy("a directory walk"))
         if not isinstance(func, Imported):

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import PoolCall, PoolKind
+from flake8_poolcheck.analysis.pools import GENERATOR, PoolCall, PoolKind
 from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tree import descendants
 from flake8_poolcheck.analysis.values import (
     Function,
     FunctionPlace,
     LambdaFunction,
+    LocalInstance,
+    ObjectValue,
     Partial,
     Value,
 )
@@ -291,3 +293,56 @@ def unpicklable_callable(value: Value) -> tuple[str, str] | None:
         if inner is not None:
             return f"a functools.partial of {inner[0]}", inner[1]
     return None
+
+
+def unpicklable_process_callable(value: Value) -> tuple[str, str] | None:
+    """``unpicklable_callable`` for a callable a process is started with, except a nested
+    function with decorators: what pickle then sees is the decorator's result (a
+    ``@staticmethod`` one raises TypeError, not what the message would say)."""
+    if isinstance(value, Function) and value.node.decorators:
+        return None
+    return unpicklable_callable(value)
+
+
+@dataclass(frozen=True)
+class StartFailure:
+    """An object that starting a process under spawn or forkserver cannot pickle."""
+
+    what: str
+    error: str
+    advice: str
+    fails_with_dill: bool  # dill cannot pickle it either (measured: only generators)
+
+
+_DEFINE_AT_MODULE_LEVEL = "define it with `def` at module level"
+#: Special methods by which a class decides how its instances pickle.
+_REDUCERS = frozenset({"__reduce__", "__reduce_ex__", "__getnewargs__", "__getnewargs_ex__"})
+
+
+def fails_at_start(value: Value) -> StartFailure | None:
+    """Why ``value``, given to a process as it starts (``initargs``, ``Process(args=...)``),
+    makes the start fail under spawn and forkserver; None when it pickles there (as
+    multiprocessing's own queues and locks do) or the checker cannot tell."""
+    if isinstance(value, ObjectValue) and value.unshareable is not None:
+        kind = value.unshareable
+        if kind.start_advice is None:
+            return None
+        return StartFailure(kind.what, kind.error, kind.start_advice, kind is GENERATOR)
+    if isinstance(value, LocalInstance) and _pickles_by_class(value.cls):
+        what = f"an instance of the class `{value.cls.name.value}` defined in a function"
+        advice = "define the class at module level"
+        return StartFailure(what, "AttributeError: Can't pickle local object", advice, False)
+    found = unpicklable_process_callable(value)
+    if found is not None:
+        return StartFailure(found[0], found[1], _DEFINE_AT_MODULE_LEVEL, False)
+    return None
+
+
+def _pickles_by_class(cls: cst.ClassDef) -> bool:
+    """Whether pickle must name the class itself: no bases (or ``object``), no metaclass
+    or decorator, and no special method of its own that could pickle it otherwise."""
+    bases = [arg.value for arg in cls.bases]
+    plain = all(isinstance(base, cst.Name) and base.value == "object" for base in bases)
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    methods = {line.name.value for line in body if isinstance(line, cst.FunctionDef)}
+    return plain and not cls.keywords and not cls.decorators and not methods & _REDUCERS

@@ -5,9 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import PROCESS_FACTORIES, PROCESS_KINDS, PoolKind
-from flake8_poolcheck.analysis.tasks import unpicklable_callable
+from flake8_poolcheck.analysis.tasks import unpicklable_process_callable
 from flake8_poolcheck.analysis.tree import called_name
-from flake8_poolcheck.analysis.values import Context, Function, Imported
+from flake8_poolcheck.analysis.values import Context, Imported
 from flake8_poolcheck.rules import Rule, per_file
 
 #: ``Process`` classes whose targets spawn and forkserver pickle with plain pickle.
@@ -91,10 +91,7 @@ class UnpicklableProcessTarget(Rule):
         target = _target(node)
         if not (isinstance(callee, Imported) and callee.qualname in _PICKLING) or not target:
             return
-        value = self.model.value_of(target.value)
-        found = unpicklable_callable(value)
-        if isinstance(value, Function) and value.node.decorators:
-            found = None  # a decorator may return anything (a staticmethod pickles with TypeError)
+        found = unpicklable_process_callable(self.model.value_of(target.value))
         if found is not None:
             self._found.append((target, *found, start_method))
 
