@@ -285,7 +285,12 @@ class SemanticModel(Bindings):
         func = self.value_of(call.func)
         if isinstance(func, Factory):
             return PoolValue(Pool(func.kind, func.start_method or self._context_of(call), call))
-        if isinstance(func, Function) and self.is_generator(func.node):
+        if (
+            isinstance(func, Function)
+            and not func.node.decorators
+            and self.is_generator(func.node)
+        ):
+            # (a decorator may turn what it yields into anything: ``@contextmanager``, a list)
             return ObjectValue(GENERATOR, self._generator_source(func.node))
         if isinstance(func, Function) and func.place is FunctionPlace.MODULE:
             return self._returned_pool(func.node, call)
