@@ -25,7 +25,7 @@ _POOLS = {
     PoolKind.DILL: "Pool",
     PoolKind.PROCESS_EXECUTOR: "ProcessPoolExecutor",
 }
-#: Where the error surfaces (measured on Python 3.9, 3.11 and 3.13).
+#: Where the error surfaces (measured on Python 3.11; 3.9 and 3.13 agree).
 _SURFACES = {
     "Pool": "`Pool()`, which starts the workers",
     "ProcessPoolExecutor": "the first `submit()` or `map()`, which start the workers",
@@ -40,7 +40,7 @@ _POSITIONS = {
     "ProcessPoolExecutor": {"initargs": 3, "mp_context": 1},
     "Process": {"args": 3, "kwargs": 4},
 }
-_NOT_FORK_YET = "not fork"  # the start method is not named: the platform default
+_DEFAULT = "default"  # the code names no start method: the platform's (or the setting's)
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class _Finding:
     given_to: str  # "`Pool(initargs=...)`"
     surfaces: str
     failure: StartFailure
-    start_method: str  # as the code names it, or _NOT_FORK_YET
+    start_method: str  # as the code names it, or _DEFAULT
 
 
 class UnpicklableProcessArgument(Rule):
@@ -78,7 +78,8 @@ class UnpicklableProcessArgument(Rule):
     a `Process`. Thread locks, open files and generators refuse (`TypeError: cannot
     pickle '_thread.lock' object`, `'_io.TextIOWrapper'`, `'generator'`), and pickle
     can only send a class or function by its importable name, which a lambda or
-    anything defined in a function lacks (`AttributeError: Can't pickle local object`;
+    anything defined in a function lacks (`AttributeError: Can't pickle local object`,
+    `Can't get local object` from Python 3.13;
     `PicklingError` for a lambda at module level). Measured, the error surfaces at
     `Pool()`, at a `Process`'s `start()`, and, for a `ProcessPoolExecutor`, whose
     workers start lazily, at the first `submit()` or `map()` (no hang: the `with`
@@ -201,7 +202,7 @@ class UnpicklableProcessArgument(Rule):
         # set_start_method("fork") may come after the call in the source: decide at the end.
         default = self.model.default_start_method
         for found in self._found:
-            method = default if found.start_method == _NOT_FORK_YET else found.start_method
+            method = default if found.start_method == _DEFAULT else found.start_method
             if method == "fork":
                 continue
             failure = found.failure
@@ -233,12 +234,12 @@ def _argument(call: cst.Call, api: str, param: str) -> cst.BaseExpression | None
 
 
 def _start_method(context: Value | None) -> str | None:
-    """The start method a context names, ``_NOT_FORK_YET`` for the default one; None when
+    """The start method a context names, ``_DEFAULT`` for the default one; None when
     the checker cannot know it (chosen at run time, or an unknown context object)."""
     if context is None:
-        return _NOT_FORK_YET
+        return _DEFAULT
     if not isinstance(context, Context):
         return None
     if context.explicit and not context.start_method:
         return None  # get_context(method): maybe fork
-    return context.start_method or _NOT_FORK_YET
+    return context.start_method or _DEFAULT
