@@ -331,7 +331,8 @@ def fails_at_start(value: Value) -> StartFailure | None:
     if isinstance(value, LocalInstance) and _pickles_by_class(value.cls):
         what = f"an instance of the class `{value.cls.name.value}` defined in a function"
         advice = "define the class at module level"
-        return StartFailure(what, "AttributeError: Can't pickle local object", advice, False)
+        # "Can't pickle local object" ("Can't get local object" from Python 3.13)
+        return StartFailure(what, "AttributeError", advice, False)
     found = unpicklable_process_callable(value)
     if found is not None:
         return StartFailure(found[0], found[1], _DEFINE_AT_MODULE_LEVEL, False)
