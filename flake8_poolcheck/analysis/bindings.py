@@ -29,6 +29,7 @@ from flake8_poolcheck.analysis.values import (
     Function,
     FunctionPlace,
     Imported,
+    LocalClass,
     ObjectValue,
     PoolValue,
     Value,
@@ -260,7 +261,7 @@ class Bindings:
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self._pop()
-        self._bind(node.name.value, UNKNOWN)
+        self._bind(node.name.value, UNKNOWN if self.at_import_time else LocalClass(node))
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         scope = self._push(ScopeKind.LAMBDA, node)

@@ -252,6 +252,10 @@ class Unshareable:
     what: str
     error: str
     advice: str
+    #: What to do instead when it is given to a process as it starts (``initargs``,
+    #: ``Process(args=...)``); None for multiprocessing's own objects, which are made to
+    #: be sent then ("through inheritance") and pickle under every start method.
+    start_advice: str | None = None
 
 
 _SYNC_ADVICE = (
@@ -273,6 +277,9 @@ _SYNC_TYPES = {
     "Array": "SynchronizedArray",
 }
 
+#: ``threading`` classes made of a plain ``_thread.lock`` (the others hold an RLock).
+_PLAIN_LOCKS = frozenset({"Lock", "Semaphore", "BoundedSemaphore", "Event"})
+
 #: Callables whose results cannot be sent to a process-pool task, by qualified name.
 UNSHAREABLE: Mapping[str, Unshareable] = {
     **{
@@ -288,8 +295,11 @@ UNSHAREABLE: Mapping[str, Unshareable] = {
     **{
         f"threading.{name}": Unshareable(
             f"a `threading.{name}`",
-            f"TypeError: cannot pickle '_thread.{'RLock' if name == 'RLock' else 'lock'}' object",
+            # a Condition holds an RLock unless it is given a Lock (measured: '_thread.RLock')
+            f"TypeError: cannot pickle '_thread.{'lock' if name in _PLAIN_LOCKS else 'RLock'}'"
+            " object",
             "a process cannot share a thread lock; use a `multiprocessing.Manager().Lock()`",
+            f"use `multiprocessing.{name}()`, which a process can be given as it starts",
         )
         for name in ("Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "Event")
     },
@@ -298,6 +308,7 @@ UNSHAREABLE: Mapping[str, Unshareable] = {
             "an open file",
             "TypeError: cannot pickle '_io.TextIOWrapper' object (or another io class)",
             "pass the path and open the file in the task",
+            "pass the path and open the file in the new process",
         )
         for opener in ("builtins.open", "io.open")
     },
@@ -306,6 +317,7 @@ UNSHAREABLE: Mapping[str, Unshareable] = {
 GENERATOR = Unshareable(
     "a generator",
     "TypeError: cannot pickle 'generator' object",
+    "pass a list of what it yields",
     "pass a list of what it yields",
 )
 

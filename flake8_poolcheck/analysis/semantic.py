@@ -52,6 +52,8 @@ from flake8_poolcheck.analysis.values import (
     Futures,
     Imported,
     LambdaFunction,
+    LocalClass,
+    LocalInstance,
     ObjectValue,
     Partial,
     PoolValue,
@@ -285,10 +287,17 @@ class SemanticModel(Bindings):
         func = self.value_of(call.func)
         if isinstance(func, Factory):
             return PoolValue(Pool(func.kind, func.start_method or self._context_of(call), call))
-        if isinstance(func, Function) and self.is_generator(func.node):
+        if (
+            isinstance(func, Function)
+            and not func.node.decorators
+            and self.is_generator(func.node)
+        ):
+            # (a decorator may turn what it yields into anything: ``@contextmanager``, a list)
             return ObjectValue(GENERATOR, self._generator_source(func.node))
         if isinstance(func, Function) and func.place is FunctionPlace.MODULE:
             return self._returned_pool(func.node, call)
+        if isinstance(func, LocalClass):
+            return LocalInstance(func.node)
         if self._is_path_walk(call):
             return ObjectValue(None, Lazy("a directory walk"))
         if not isinstance(func, Imported):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import PROCESS_FACTORIES, PoolCall, PoolKind
+from flake8_poolcheck.analysis.pools import GENERATOR, PROCESS_FACTORIES, PoolCall, PoolKind
 from flake8_poolcheck.analysis.semantic import SemanticModel
 from flake8_poolcheck.analysis.tree import called_name, descendants
 from flake8_poolcheck.analysis.values import (
@@ -18,6 +18,8 @@ from flake8_poolcheck.analysis.values import (
     FunctionPlace,
     Imported,
     LambdaFunction,
+    LocalInstance,
+    ObjectValue,
     Partial,
     Value,
 )
@@ -338,3 +340,57 @@ def _process_target(call: cst.Call) -> cst.Arg | None:
             return arg
     positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
     return positional[1] if len(positional) > 1 else None
+
+
+def unpicklable_process_callable(value: Value) -> tuple[str, str] | None:
+    """``unpicklable_callable`` for a callable a process is started with, except a nested
+    function with decorators: what pickle then sees is the decorator's result (a
+    ``@staticmethod`` one raises TypeError, not what the message would say)."""
+    if isinstance(value, Function) and value.node.decorators:
+        return None
+    return unpicklable_callable(value)
+
+
+@dataclass(frozen=True)
+class StartFailure:
+    """An object that starting a process under spawn or forkserver cannot pickle."""
+
+    what: str
+    error: str
+    advice: str
+    fails_with_dill: bool  # dill cannot pickle it either (measured: only generators)
+
+
+_DEFINE_AT_MODULE_LEVEL = "define it with `def` at module level"
+#: Special methods by which a class decides how its instances pickle.
+_REDUCERS = frozenset({"__reduce__", "__reduce_ex__", "__getnewargs__", "__getnewargs_ex__"})
+
+
+def fails_at_start(value: Value) -> StartFailure | None:
+    """Why ``value``, given to a process as it starts (``initargs``, ``Process(args=...)``),
+    makes the start fail under spawn and forkserver; None when it pickles there (as
+    multiprocessing's own queues and locks do) or the checker cannot tell."""
+    if isinstance(value, ObjectValue) and value.unshareable is not None:
+        kind = value.unshareable
+        if kind.start_advice is None:
+            return None
+        return StartFailure(kind.what, kind.error, kind.start_advice, kind is GENERATOR)
+    if isinstance(value, LocalInstance) and _pickles_by_class(value.cls):
+        what = f"an instance of the class `{value.cls.name.value}` defined in a function"
+        advice = "define the class at module level"
+        # "Can't pickle local object" ("Can't get local object" from Python 3.13)
+        return StartFailure(what, "AttributeError", advice, False)
+    found = unpicklable_process_callable(value)
+    if found is not None:
+        return StartFailure(found[0], found[1], _DEFINE_AT_MODULE_LEVEL, False)
+    return None
+
+
+def _pickles_by_class(cls: cst.ClassDef) -> bool:
+    """Whether pickle must name the class itself: no bases (or ``object``), no metaclass
+    or decorator, and no special method of its own that could pickle it otherwise."""
+    bases = [arg.value for arg in cls.bases]
+    plain = all(isinstance(base, cst.Name) and base.value == "object" for base in bases)
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    methods = {line.name.value for line in body if isinstance(line, cst.FunctionDef)}
+    return plain and not cls.keywords and not cls.decorators and not methods & _REDUCERS

@@ -4,6 +4,7 @@ the rules read."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import libcst as cst
@@ -13,6 +14,7 @@ from flake8_poolcheck.analysis.pools import Lazy, Pool, PoolCall, PoolKind, Unsh
 #: Literals that are strings (of any kind), and literals that are numbers.
 STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 NUMBERS = (cst.Integer, cst.Float, cst.Imaginary)
+_SEQUENCES = (cst.List, cst.Tuple, cst.Set)
 
 
 class Value:
@@ -98,6 +100,20 @@ class LambdaFunction(Value):
 
 
 @dataclass(frozen=True)
+class LocalClass(Value):
+    """A class defined inside a function: pickle cannot find it by name."""
+
+    node: cst.ClassDef
+
+
+@dataclass(frozen=True)
+class LocalInstance(Value):
+    """An instance of a class defined inside a function (``LocalClass()``)."""
+
+    cls: cst.ClassDef
+
+
+@dataclass(frozen=True)
 class Partial(Value):
     """``functools.partial(func, ...)``, and how many positional arguments it binds
     (None: it binds keywords or unpacks, so what it still accepts is unknown)."""
@@ -132,6 +148,24 @@ def literal_int(node: cst.BaseExpression) -> int | None:
         if base is not None and exponent is not None and 0 <= exponent <= 100:
             return int(base**exponent)
     return None
+
+
+def sequence_items(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """The elements of a literal list/tuple/set display (``[x] * n`` included)."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+        node = node.left
+    if isinstance(node, _SEQUENCES):
+        for element in node.elements:
+            if isinstance(element, cst.Element):
+                yield element.value
+
+
+def dict_values(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """The values of a literal dict display."""
+    if isinstance(node, cst.Dict):
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                yield element.value
 
 
 def never_iterable(node: cst.BaseExpression) -> bool:

@@ -8,28 +8,8 @@ import libcst as cst
 
 from flake8_poolcheck.analysis.pools import PICKLING_KINDS, PoolCall, Returns
 from flake8_poolcheck.analysis.tree import source
-from flake8_poolcheck.analysis.values import Imported, ObjectValue
+from flake8_poolcheck.analysis.values import Imported, ObjectValue, dict_values, sequence_items
 from flake8_poolcheck.rules import Rule
-
-_SEQUENCES = (cst.List, cst.Tuple, cst.Set)
-
-
-def _items(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
-    """The elements of a literal list/tuple/set display (``[x] * n`` included)."""
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
-        node = node.left
-    if isinstance(node, _SEQUENCES):
-        for element in node.elements:
-            if isinstance(element, cst.Element):
-                yield element.value
-
-
-def _values(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
-    """The values of a literal dict display."""
-    if isinstance(node, cst.Dict):
-        for element in node.elements:
-            if isinstance(element, cst.DictElement):
-                yield element.value
 
 
 class UnpicklableArgument(Rule):
@@ -127,13 +107,13 @@ class UnpicklableArgument(Rule):
         for param in ("args", "iterable"):
             arg = pool_call.argument(param)
             if arg is not None and not arg.star:
-                for item in _items(arg.value):
+                for item in sequence_items(arg.value):
                     yield item
                     if pool_call.method.star:
-                        yield from _items(item)
+                        yield from sequence_items(item)
         kwds = pool_call.argument("kwds")
         if kwds is not None and not kwds.star:
-            yield from _values(kwds.value)
+            yield from dict_values(kwds.value)
         task = pool_call.task
         if task is not None and isinstance(task.value, cst.Call) and task.value.args:
             partial = self.model.value_of(task.value.func)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_poolcheck.analysis.pools import PROCESS_KINDS
-from flake8_poolcheck.analysis.tasks import pickled_process_start, unpicklable_callable
-from flake8_poolcheck.analysis.values import Function
+from flake8_poolcheck.analysis.tasks import pickled_process_start, unpicklable_process_callable
 from flake8_poolcheck.rules import Rule, per_file
 
 
@@ -77,10 +76,7 @@ class UnpicklableProcessTarget(Rule):
         process = pickled_process_start(self.model, node)
         if process is None:
             return
-        value = self.model.value_of(process.target.value)
-        found = unpicklable_callable(value)
-        if isinstance(value, Function) and value.node.decorators:
-            found = None  # a decorator may return anything (a staticmethod pickles with TypeError)
+        found = unpicklable_process_callable(self.model.value_of(process.target.value))
         if found is not None:
             self._found.append((process.target, *found, process.start_method))
 
