@@ -302,6 +302,34 @@ _PICKLED_PROCESSES = PROCESS_FACTORIES - {"multiprocess.Process"}
 
 
 @dataclass(frozen=True)
+class ProcessCall:
+    """A ``Process(...)`` call: multiprocessing's, a context's, or a package's like it."""
+
+    #: PROCESS, or DILL for ``multiprocess`` (which pickles with dill)
+    kind: PoolKind
+    #: The method its context names (``get_context("fork").Process``); None: the default.
+    start_method: str | None
+
+
+def process_call(model: SemanticModel, call: cst.Call) -> ProcessCall | None:
+    """``call`` as a ``Process(...)``; None for other calls and for contexts whose method
+    is chosen at run time (``get_context(method)`` may be fork)."""
+    func = call.func
+    if called_name(func) != "Process":
+        return None
+    callee = model.value_of(func)
+    if not (isinstance(callee, Imported) and callee.qualname in PROCESS_FACTORIES):
+        return None
+    kind = PoolKind.PROCESS if callee.qualname in _PICKLED_PROCESSES else PoolKind.DILL
+    context = model.value_of(func.value) if isinstance(func, cst.Attribute) else None
+    if not isinstance(context, Context):
+        return ProcessCall(kind, None)
+    if context.explicit and not context.start_method:
+        return None
+    return ProcessCall(context.kind, context.start_method)
+
+
+@dataclass(frozen=True)
 class ProcessStart:
     """A ``Process(target=...)`` whose target spawn and forkserver pickle at ``start()``."""
 
@@ -313,24 +341,13 @@ class ProcessStart:
 def pickled_process_start(model: SemanticModel, call: cst.Call) -> ProcessStart | None:
     """``call`` as a ``Process(...)`` with a target that plain pickle sends under spawn
     and forkserver; None for other calls, dill's ``Process``, and contexts whose method
-    is chosen at run time (``get_context(method)`` may be fork).
+    is chosen at run time.
     """
-    func = call.func
-    if called_name(func) != "Process":
+    process = process_call(model, call)
+    if process is None or process.kind is PoolKind.DILL:
         return None
-    context = model.value_of(func.value) if isinstance(func, cst.Attribute) else None
-    start_method = None
-    if isinstance(context, Context):
-        if context.kind is PoolKind.DILL or (context.explicit and not context.start_method):
-            return None
-        start_method = context.start_method
-    callee = model.value_of(func)
     target = _process_target(call)
-    if not (isinstance(callee, Imported) and callee.qualname in _PICKLED_PROCESSES):
-        return None
-    if target is None:
-        return None
-    return ProcessStart(target, start_method)
+    return ProcessStart(target, process.start_method) if target is not None else None
 
 
 def _process_target(call: cst.Call) -> cst.Arg | None:

@@ -6,6 +6,8 @@ import libcst as cst
 
 from flake8_poolcheck.analysis.functions import FunctionFacts
 from flake8_poolcheck.analysis.pools import PICKLING_KINDS, Pool, PoolKind
+from flake8_poolcheck.analysis.scopes import ScopeKind
+from flake8_poolcheck.analysis.tasks import ProcessCall, process_call
 from flake8_poolcheck.analysis.values import Function, FunctionPlace, PoolValue
 from flake8_poolcheck.rules import Rule, per_file
 
@@ -16,9 +18,11 @@ class PoolWithoutMainGuard(Rule):
     `multiprocess` pool, whose dill changes pickling but not how workers start, or a
     `ProcessPoolExecutor`) created by code that runs when the module is imported:
     at module level, or in a module function called from module level, outside
-    `if __name__ == "__main__":`. A pool from an explicit fork context
-    (`get_context("fork")`, or `set_start_method("fork")` in the module) is not
-    flagged.
+    `if __name__ == "__main__":`; and a `multiprocessing.Process` started at module
+    level outside the guard (`Process(...).start()`, or a module-level name bound
+    to a `Process(...)` and started there). A pool or process from an explicit fork
+    context (`get_context("fork")`, or `set_start_method("fork")` in the module) is
+    not flagged.
 
     ## Why is this bad?
     Under the spawn and forkserver start methods (the default on macOS and
@@ -29,7 +33,9 @@ class PoolWithoutMainGuard(Rule):
     bootstrapping phase` printed on its stderr. The parent never sees that error:
     it replaces the dead workers forever, and the call that waits for the tasks
     hangs. A `ProcessPoolExecutor` fails instead: `BrokenProcessPool` at the first
-    `.result()`. Under fork the same code happens to work.
+    `.result()`. A `Process` child dies the same way, before its target runs,
+    with exit code 1, and nothing in the parent raises. Under fork the same code
+    happens to work.
 
     ## Example
     ```python
@@ -69,13 +75,17 @@ class PoolWithoutMainGuard(Rule):
     code = "PCK401"
     name = "pool-without-main-guard"
     summary = (
-        "A process pool is created when the module is imported: spawn and forkserver"
-        " workers re-import it and die while starting; the pool hangs (a"
-        " ProcessPoolExecutor raises BrokenProcessPool)."
+        "A process pool is created, or a process started, when the module is imported:"
+        " spawn and forkserver workers re-import it and die while starting; the pool"
+        " hangs (a ProcessPoolExecutor raises BrokenProcessPool, a Process's target"
+        " never runs)."
     )
     kinds = PICKLING_KINDS | {PoolKind.DILL}  # dill changes pickling, not how workers start
     _created_at_import: list[Pool] = per_file(list)
     _called_at_import: list[tuple[cst.Call, str]] = per_file(list)
+    #: Module-level names bound to a ``Process(...)`` outside the main guard, and the call.
+    _processes: dict[str, tuple[cst.Call, ProcessCall]] = per_file(dict)
+    _started_at_import: list[tuple[cst.Call, ProcessCall]] = per_file(list)
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.model.at_import_time or self.model.in_main_guard:
@@ -84,12 +94,49 @@ class PoolWithoutMainGuard(Rule):
         if isinstance(value, PoolValue) and value.pool.kind in self.kinds:
             self._created_at_import.append(value.pool)
             return
+        if self._process_started(node):
+            return
         callee = self.model.value_of(node.func)
         if isinstance(callee, Function) and callee.place is FunctionPlace.MODULE:
             self._called_at_import.append((node, callee.node.name.value))
 
+    def visit_Assign(self, node: cst.Assign) -> None:
+        model = self.model
+        if model.scope.kind is not ScopeKind.MODULE or len(node.targets) != 1:
+            return
+        target = node.targets[0].target
+        if type(target) is not cst.Name:
+            return
+        value = node.value
+        if type(value) is cst.Call and not model.in_main_guard:
+            process = process_call(model, value)
+            if process is not None:
+                self._processes[target.value] = (value, process)
+                return
+        self._processes.pop(target.value, None)  # rebound to something else
+
+    def _process_started(self, node: cst.Call) -> bool:
+        """Note ``node`` if it starts a process made at import time: ``p.start()`` for a
+        module-level ``p = Process(...)``, or ``Process(...).start()``."""
+        func = node.func
+        if type(func) is not cst.Attribute or func.attr.value != "start" or node.args:
+            return False
+        receiver = func.value
+        started = None
+        if type(receiver) is cst.Name:
+            started = self._processes.get(receiver.value)
+        elif type(receiver) is cst.Call:
+            process = process_call(self.model, receiver)
+            started = (receiver, process) if process is not None else None
+        if started is not None:
+            self._started_at_import.append(started)
+        return started is not None
+
     def leave_Module(self, node: cst.Module) -> None:
         # Decided at the end: functions defined later and set_start_method() count too.
+        for call, process in self._started_at_import:
+            if not self.model.runs_under_fork(process.start_method):
+                self.report(call, _message("A process is started", None))
         for pool in self._created_at_import:
             if self._may_spawn(pool):
                 assert pool.created_by is not None
@@ -120,14 +167,21 @@ _NOUN = {
 }
 
 
-def _message(what: str, pool: Pool) -> str:
-    if pool.kind is PoolKind.PROCESS_EXECUTOR:
-        fate = "the executor raises BrokenProcessPool where its results are read"
+def _message(what: str, pool: Pool | None) -> str:
+    """The message for a pool, or (``pool`` None) a process, that starts at import."""
+    if pool is None:
+        fate = (
+            "the child re-imports the module and dies while starting (RuntimeError), so the"
+            " target never runs, and nothing in the parent raises"
+        )
     else:
-        fate = "the pool hangs"
+        fate = "every worker re-imports the module and dies while starting, and " + (
+            "the executor raises BrokenProcessPool where its results are read"
+            if pool.kind is PoolKind.PROCESS_EXECUTOR
+            else "the pool hangs"
+        )
     return (
         f'{what} when the module is run or imported, outside `if __name__ == "__main__":`:'
         " under the spawn and forkserver start methods (the default on macOS, Windows, and"
-        " Linux from Python 3.14) every worker re-imports the module and dies while starting,"
-        f" and {fate}; move it under the guard"
+        f" Linux from Python 3.14) {fate}; move it under the guard"
     )
