@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from flake8_poolcheck.analysis.pools import PROCESS_FACTORIES, PoolKind
-from flake8_poolcheck.analysis.tasks import StartFailure, fails_at_start
+from flake8_poolcheck.analysis.pools import PoolKind
+from flake8_poolcheck.analysis.tasks import StartFailure, fails_at_start, process_call
 from flake8_poolcheck.analysis.tree import called_name, source
 from flake8_poolcheck.analysis.values import (
     Context,
     Factory,
-    Imported,
     Value,
     dict_values,
     sequence_items,
@@ -165,17 +164,11 @@ class UnpicklableProcessArgument(Rule):
             self._collect(node, api, "initargs", factory.kind, start_method)
 
     def _check_process(self, node: cst.Call) -> None:
-        context = self._context_owner(node)
-        process = self.model.value_of(node.func)
-        if not (isinstance(process, Imported) and process.qualname in PROCESS_FACTORIES):
-            return
-        kind = PoolKind.DILL if process.qualname.startswith("multiprocess.") else PoolKind.PROCESS
-        if isinstance(context, Context):
-            kind = context.kind
-        start_method = _start_method(context)
-        if start_method is not None:
-            self._collect(node, "Process", "args", kind, start_method)
-            self._collect(node, "Process", "kwargs", kind, start_method)
+        process = process_call(self.model, node)
+        if process is not None:
+            start_method = process.start_method or _DEFAULT
+            self._collect(node, "Process", "args", process.kind, start_method)
+            self._collect(node, "Process", "kwargs", process.kind, start_method)
 
     def _context_owner(self, call: cst.Call) -> Context | None:
         """The context whose method is called: ``ctx`` in ``ctx.Pool(...)``."""
