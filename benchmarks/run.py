@@ -11,7 +11,10 @@ pools, so every file is parsed and walked, as in a user's own code. On each, it 
 each command several times, alternating their order, and prints medians and the ratios
 the project tracks, all measured side by side in one run:
 
-- flake8 -j1 with the plugin / flake8 -j1 without it (flake8-bugbear alongside, for scale);
+- flake8 -j1 with the plugin / flake8 -j1 without it (flake8-bugbear alongside, for scale),
+  as two commands, and as the CPU time of one flake8 process with the plugin over the
+  same less the plugin's own (steadier on a machine whose speed drifts: the two parts
+  alternate file by file);
 - poolcheck / ruff check --no-cache (default rules);
 - Linter.check of the files that may use pools / LibCST's bare parse of them, and a table
   of where the check's time goes: the ast.parse depth guard, LibCST's parse, the walk
@@ -61,6 +64,34 @@ find = finder.find_plugins
 finder.find_plugins = lambda cfg, opts: [p for p in find(cfg, opts) if p.package in keep]
 from flake8.main.cli import main
 sys.exit(main(sys.argv[2:]))
+"""
+
+#: Runs flake8 with the plugin (and flake8's own plugins only) in this one process and
+#: prints its CPU seconds and the plugin's share of them: the two parts alternate file by
+#: file, so a machine whose speed drifts between runs slows both alike.
+FLAKE8_PLUGIN_SHARE = """
+import sys, time
+import flake8.plugins.finder as finder
+keep = {"flake8", "pycodestyle", "pyflakes", "mccabe", "local", "flake8-poolcheck"}
+find = finder.find_plugins
+finder.find_plugins = lambda cfg, opts: [p for p in find(cfg, opts) if p.package in keep]
+from flake8_poolcheck.plugin import Plugin
+from flake8.main.cli import main
+plugin_seconds = 0.0
+run = Plugin.run
+def timed_run(self):
+    global plugin_seconds
+    start = time.process_time()
+    found = list(run(self))
+    plugin_seconds += time.process_time() - start
+    return iter(found)
+Plugin.run = timed_run
+start = time.process_time()
+try:
+    main(["-j1", "--isolated", "--exit-zero", sys.argv[1]])
+except SystemExit:
+    pass
+print(time.process_time() - start, plugin_seconds, file=sys.stderr)
 """
 
 #: Runs one command and prints the peak resident set size of its processes, in KiB.
@@ -331,6 +362,7 @@ class CorpusResult:
     lines: int
     medians: dict[str, float]  # wall time of each command
     cpu: dict[str, float]  # CPU time of each command
+    plugin_share: float | None  # flake8 + plugin / flake8, in one process (plugin_share())
     analysis: Analysis
     rss: float  # poolcheck's peak RSS, MiB
     rss_one_job: float  # the same with --jobs 1
@@ -349,10 +381,27 @@ def measure(name: str, corpus: Path, repeat: int, skip_flake8: bool) -> CorpusRe
     print(f"\n{name} corpus: {corpus} ({len(files):,} files, {lines:,} lines)", flush=True)
     named = commands(corpus, skip_flake8)
     medians, cpu = time_commands(named, repeat)
+    shares = [] if skip_flake8 else [plugin_share(corpus) for _ in range(repeat)]
     analysis = analyse(may_use_pools(corpus), repeat)
     rss = peak_rss_mib(named["poolcheck"])
     rss_one_job = peak_rss_mib(named["poolcheck -j1"])
-    return CorpusResult(name, len(files), lines, medians, cpu, analysis, rss, rss_one_job)
+    share = statistics.median(shares) if shares else None
+    return CorpusResult(name, len(files), lines, medians, cpu, share, analysis, rss, rss_one_job)
+
+
+def plugin_share(corpus: Path) -> float:
+    """flake8 with the plugin / flake8 without it, as CPU time in one process: the whole
+    run over the run less the plugin's ``run()`` (which includes importing LibCST)."""
+    done = subprocess.run(
+        [sys.executable, "-c", FLAKE8_PLUGIN_SHARE, str(corpus)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    total, plugin = map(float, done.stderr.split()[-2:])
+    print(f"  in one process: flake8 + poolcheck {total:.2f} s, of it the plugin {plugin:.2f} s")
+    return total / (total - plugin)
 
 
 @dataclass(frozen=True)
@@ -505,6 +554,9 @@ def report(result: CorpusResult) -> None:
 
     if "flake8" in medians:
         of("flake8 + poolcheck", "flake8", goals["flake8"])
+    if result.plugin_share is not None:
+        label = "the same, in one process (CPU)"
+        ratio(label, result.plugin_share, None, f"{goals['flake8']}; steadier")
         if "flake8 + bugbear" in medians:
             of("flake8 + bugbear", "flake8", "for scale")
     if "ruff" in medians:

@@ -13,6 +13,7 @@ from flake8_poolcheck.diagnostics import Applicability, Fix, FixAvailability
 from flake8_poolcheck.rules import Fixes, Rule, per_file
 
 _STOPS = ("close", "terminate")
+_LIFECYCLE = frozenset({*_STOPS, "join"})
 _SUPPRESS = Imported("contextlib.suppress")
 
 
@@ -110,9 +111,9 @@ class PoolLifecycleOrder(Rule):
             self._created_in[id(node)] = self.model.enclosing_function
             return
         func = node.func
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute and func.attr.value in _LIFECYCLE:
             pool = self.pool_of(func.value)
-            if pool is not None and func.attr.value in (*_STOPS, "join"):
+            if pool is not None:
                 self._lifecycle_call(node, func, pool)
                 return
         pool_call = self.pool_call(node)
