@@ -26,8 +26,9 @@ class _Submitted:
 
 class ParentStateNotInWorker(Rule):
     """## What it does
-    Flags a process-pool task that reads a module-level name (itself, or in a
-    module function it calls) which the parent changes at run time: binds or
+    Flags a task of a process pool or `ProcessPoolExecutor` that reads a
+    module-level name (itself, or in a module function it calls) which the parent
+    changes at run time: binds or
     defines in `if __name__ == "__main__":`, binds in a function through `global`,
     or changes by item or attribute assignment or a mutating method (`update()`,
     `append()`, `setdefault()`, ...) from the main block or a function it runs.
@@ -44,7 +45,8 @@ class ParentStateNotInWorker(Rule):
     functions, so the worker sees the value the name had at import time. Nothing
     warns: the results are silently wrong, or the task fails on the old value. A
     name that only the main block (or a function through `global`) binds does not
-    exist in the worker at all: the task raises `NameError`.
+    exist in the worker at all: the task raises `NameError` (at `.result()` of an
+    executor's future, or as its `map()` is iterated).
 
     ## Example
     ```python
@@ -94,7 +96,7 @@ class ParentStateNotInWorker(Rule):
         "A process-pool task reads module state the parent changes at run time: spawn and"
         " forkserver workers see its import-time value instead, silently."
     )
-    kinds = frozenset({PoolKind.PROCESS, PoolKind.DILL})
+    kinds = frozenset({PoolKind.PROCESS, PoolKind.DILL, PoolKind.PROCESS_EXECUTOR})
     _state: ModuleState = per_file(ModuleState)
     _submitted: list[_Submitted] = per_file(list)
 
