@@ -18,7 +18,9 @@ class PoolWithoutMainGuard(Rule):
     `multiprocess` pool, whose dill changes pickling but not how workers start, or a
     `ProcessPoolExecutor`) created by code that runs when the module is imported:
     at module level, or in a module function called from module level, outside
-    `if __name__ == "__main__":`; and a `multiprocessing.Process` started at module
+    `if __name__ == "__main__":` (a `ProcessPoolExecutor` made at module level only
+    when it is also given work there: it starts no worker before); and a
+    `multiprocessing.Process` started at module
     level outside the guard (`Process(...).start()`, or a module-level name bound
     to a `Process(...)` and started there). A pool or process from an explicit fork
     context (`get_context("fork")`, or `set_start_method("fork")` in the module) is
@@ -86,6 +88,8 @@ class PoolWithoutMainGuard(Rule):
     #: Module-level names bound to a ``Process(...)`` outside the main guard, and the call.
     _processes: dict[str, tuple[cst.Call, ProcessCall]] = per_file(dict)
     _started_at_import: list[tuple[cst.Call, ProcessCall]] = per_file(list)
+    #: Pools given work at import time (an executor starts its workers only then).
+    _used_at_import: set[Pool] = per_file(set)
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.model.at_import_time or self.model.in_main_guard:
@@ -95,6 +99,10 @@ class PoolWithoutMainGuard(Rule):
             self._created_at_import.append(value.pool)
             return
         if self._process_started(node):
+            return
+        pool_call = self.pool_call(node)
+        if pool_call is not None:
+            self._used_at_import.add(pool_call.pool)
             return
         callee = self.model.value_of(node.func)
         if isinstance(callee, Function) and callee.place is FunctionPlace.MODULE:
@@ -138,7 +146,8 @@ class PoolWithoutMainGuard(Rule):
             if not self.model.runs_under_fork(process.start_method):
                 self.report(call, _message("A process is started", None))
         for pool in self._created_at_import:
-            if self._may_spawn(pool):
+            lazy = pool.kind is PoolKind.PROCESS_EXECUTOR and pool not in self._used_at_import
+            if self._may_spawn(pool) and not lazy:
                 assert pool.created_by is not None
                 what = f"A {_NOUN[pool.kind]} is created"
                 self.report(pool.created_by, _message(what, pool))
