@@ -324,7 +324,7 @@ def process_call(model: SemanticModel, call: cst.Call) -> ProcessCall | None:
     context = model.value_of(func.value) if isinstance(func, cst.Attribute) else None
     if not isinstance(context, Context):
         return ProcessCall(kind, None)
-    if context.explicit and not context.start_method:
+    if context.chosen_at_run_time:
         return None
     return ProcessCall(context.kind, context.start_method)
 

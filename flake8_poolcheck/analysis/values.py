@@ -45,6 +45,11 @@ class Context(Value):
     #: The code names the method (``get_context(method)``), maybe one only known at run time.
     explicit: bool = False
 
+    @property
+    def chosen_at_run_time(self) -> bool:
+        """``get_context(method)`` with a method the code does not spell out: maybe fork."""
+        return self.explicit and self.start_method is None
+
 
 @dataclass(frozen=True)
 class PoolValue(Value):

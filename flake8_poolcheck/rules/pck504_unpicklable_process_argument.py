@@ -39,7 +39,6 @@ _POSITIONS = {
     "ProcessPoolExecutor": {"initargs": 3, "mp_context": 1},
     "Process": {"args": 3, "kwargs": 4},
 }
-_DEFAULT = "default"  # the code names no start method: the platform's (or the setting's)
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ class _Finding:
     given_to: str  # "`Pool(initargs=...)`"
     surfaces: str
     failure: StartFailure
-    start_method: str  # as the code names it, or _DEFAULT
+    start_method: str | None  # as the code names it; None: the default
 
 
 class UnpicklableProcessArgument(Rule):
@@ -159,16 +158,17 @@ class UnpicklableProcessArgument(Rule):
             context = self.model.value_of(context_arg)
         else:
             context = self._context_owner(node)  # ctx.Pool(...)
-        start_method = _start_method(context)
-        if start_method is not None:
-            self._collect(node, api, "initargs", factory.kind, start_method)
+        if context is None:
+            self._collect(node, api, "initargs", factory.kind, None)
+        elif isinstance(context, Context) and not context.chosen_at_run_time:
+            self._collect(node, api, "initargs", factory.kind, context.start_method)
+        # else: an unknown context, or one whose method is chosen at run time (maybe fork)
 
     def _check_process(self, node: cst.Call) -> None:
         process = process_call(self.model, node)
         if process is not None:
-            start_method = process.start_method or _DEFAULT
-            self._collect(node, "Process", "args", process.kind, start_method)
-            self._collect(node, "Process", "kwargs", process.kind, start_method)
+            self._collect(node, "Process", "args", process.kind, process.start_method)
+            self._collect(node, "Process", "kwargs", process.kind, process.start_method)
 
     def _context_owner(self, call: cst.Call) -> Context | None:
         """The context whose method is called: ``ctx`` in ``ctx.Pool(...)``."""
@@ -177,7 +177,7 @@ class UnpicklableProcessArgument(Rule):
         return owner if isinstance(owner, Context) else None
 
     def _collect(
-        self, node: cst.Call, api: str, param: str, kind: PoolKind, start_method: str
+        self, node: cst.Call, api: str, param: str, kind: PoolKind, start_method: str | None
     ) -> None:
         """Remember the first item of ``param`` that cannot be pickled at the start."""
         arg = _argument(node, api, param)
@@ -194,8 +194,7 @@ class UnpicklableProcessArgument(Rule):
     def leave_Module(self, node: cst.Module) -> None:
         # set_start_method("fork") may come after the call in the source: decide at the end.
         for found in self._found:
-            named = None if found.start_method == _DEFAULT else found.start_method
-            if self.model.runs_under_fork(named):
+            if self.model.runs_under_fork(found.start_method):
                 continue
             failure = found.failure
             self.report(
@@ -223,15 +222,3 @@ def _argument(call: cst.Call, api: str, param: str) -> cst.BaseExpression | None
     if isinstance(found, cst.Name) and found.value == "None":
         return None
     return found
-
-
-def _start_method(context: Value | None) -> str | None:
-    """The start method a context names, ``_DEFAULT`` for the default one; None when
-    the checker cannot know it (chosen at run time, or an unknown context object)."""
-    if context is None:
-        return _DEFAULT
-    if not isinstance(context, Context):
-        return None
-    if context.explicit and not context.start_method:
-        return None  # get_context(method): maybe fork
-    return context.start_method or _DEFAULT
