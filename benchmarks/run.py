@@ -55,28 +55,28 @@ from typing import Any
 
 from corpus import DEFAULT_SEED, generate
 
-#: Runs flake8 with only the named plugin packages (besides flake8's own) visible.
-FLAKE8_WITH = """
+#: Leaves only the named plugin packages (``sys.argv[1]``, comma-separated) and flake8's
+#: own visible to flake8's plugin discovery.
+_ONLY_PLUGINS = """
 import sys
 import flake8.plugins.finder as finder
 keep = set(sys.argv[1].split(",")) | {"flake8", "pycodestyle", "pyflakes", "mccabe", "local"}
 find = finder.find_plugins
 finder.find_plugins = lambda cfg, opts: [p for p in find(cfg, opts) if p.package in keep]
 from flake8.main.cli import main
-sys.exit(main(sys.argv[2:]))
 """
 
-#: Runs flake8 with the plugin (and flake8's own plugins only) in this one process and
-#: prints its CPU seconds and the plugin's share of them: the two parts alternate file by
-#: file, so a machine whose speed drifts between runs slows both alike.
-FLAKE8_PLUGIN_SHARE = """
-import sys, time
-import flake8.plugins.finder as finder
-keep = {"flake8", "pycodestyle", "pyflakes", "mccabe", "local", "flake8-poolcheck"}
-find = finder.find_plugins
-finder.find_plugins = lambda cfg, opts: [p for p in find(cfg, opts) if p.package in keep]
+#: Runs flake8 (arguments from ``sys.argv[2]`` on) with only the named plugin packages.
+FLAKE8_WITH = _ONLY_PLUGINS + "sys.exit(main(sys.argv[2:]))\n"
+
+#: The same with the plugin, printing the run's CPU seconds and the plugin's share of them:
+#: the two parts alternate file by file, so a machine whose speed drifts between runs
+#: slows both alike.
+FLAKE8_PLUGIN_SHARE = (
+    _ONLY_PLUGINS
+    + """
+import time
 from flake8_poolcheck.plugin import Plugin
-from flake8.main.cli import main
 plugin_seconds = 0.0
 run = Plugin.run
 def timed_run(self):
@@ -88,11 +88,12 @@ def timed_run(self):
 Plugin.run = timed_run
 start = time.process_time()
 try:
-    main(["-j1", "--isolated", "--exit-zero", sys.argv[1]])
+    main(sys.argv[2:])
 except SystemExit:
     pass
 print(time.process_time() - start, plugin_seconds, file=sys.stderr)
 """
+)
 
 #: Runs one command and prints the peak resident set size of its processes, in KiB.
 PEAK_RSS = """
@@ -123,7 +124,7 @@ def commands(corpus: Path, skip_flake8: bool) -> dict[str, list[str]]:
     scripts = Path(python).parent
     found: dict[str, list[str]] = {}
     if not skip_flake8:
-        flake8 = ["-j1", "--isolated", "--exit-zero", str(corpus)]
+        flake8 = _flake8_arguments(corpus)
         found["flake8"] = [python, "-c", FLAKE8_WITH, "", *flake8]
         found["flake8 + poolcheck"] = [python, "-c", FLAKE8_WITH, "flake8-poolcheck", *flake8]
         if _installed("bugbear"):
@@ -144,6 +145,11 @@ def commands(corpus: Path, skip_flake8: bool) -> dict[str, list[str]]:
             str(corpus),
         ]
     return found
+
+
+def _flake8_arguments(corpus: Path) -> list[str]:
+    """One process, the project's settings ignored, findings not an error."""
+    return ["-j1", "--isolated", "--exit-zero", str(corpus)]
 
 
 def _installed(module: str) -> bool:
@@ -393,7 +399,13 @@ def plugin_share(corpus: Path) -> float:
     """flake8 with the plugin / flake8 without it, as CPU time in one process: the whole
     run over the run less the plugin's ``run()`` (which includes importing LibCST)."""
     done = subprocess.run(
-        [sys.executable, "-c", FLAKE8_PLUGIN_SHARE, str(corpus)],
+        [
+            sys.executable,
+            "-c",
+            FLAKE8_PLUGIN_SHARE,
+            "flake8-poolcheck",
+            *_flake8_arguments(corpus),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
